@@ -1,0 +1,80 @@
+"""Users and their server-side sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cbt.db import Base, UUIDMixin, utcnow
+from cbt.org.models import Agency, Site
+
+ROLES = ("trainee", "trainer", "admin")
+
+
+class User(UUIDMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased: officers type their username on shared keyboards in any case.
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    service_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    role: Mapped[str] = mapped_column(String(10), default="trainee")
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    #: Preferred UI language; None until the user picks one.
+    locale: Mapped[str | None] = mapped_column(String(5))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+
+    agency: Mapped[Agency | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+
+    #: Token of the server-side session this object was loaded for (not a column).
+    session_token = None  # type: str | None  (set per instance by the session loader)
+
+    # Flask-Login protocol. ``is_active`` is the column above.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        """Flask-Login stores this in the cookie: the session token, never the user id.
+
+        So a cookie names a server-side session that sign-out can end, and a copy of the cookie taken
+        before sign-out is worthless afterwards.
+        """
+        return self.session_token
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+class UserSession(Base):
+    """One signed-in session on one terminal; ended at sign-out, idle timeout or absolute timeout."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: SHA-256 of the random token held in the cookie; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    #: signed_out | idle | expired | password_changed | deactivated
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,103 @@
+"""Server-side sessions: the cookie holds a random token, the database decides whether it is still good.
+
+Flask's signed-cookie session cannot be revoked; on a shared classroom terminal a copy of the cookie taken
+before sign-out must stop working, so every authenticated request checks its row here. Rows are touched at
+most once a minute to keep page views free of writes on the hot path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, g, request
+from sqlalchemy import select, update
+
+from cbt.auth.models import User, UserSession
+from cbt.db import session, utcnow, write_transaction
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=float(current_app.config["SESSION_IDLE_MINUTES"]))
+
+
+def absolute_limit() -> timedelta:
+    return timedelta(hours=float(current_app.config["SESSION_ABSOLUTE_HOURS"]))
+
+
+def start_session(user: User) -> str:
+    """Create a session row for ``user`` and return the token for the cookie (flush only)."""
+    token = secrets.token_urlsafe(32)
+    row = UserSession(
+        user_id=user.id,
+        token_hash=_hash(token),
+        client_address=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:255] or None,
+    )
+    session.add(row)
+    session.flush()
+    user.session_token = token
+    return token
+
+
+def end_session(token: str | None, reason: str) -> None:
+    if not token:
+        return
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
+
+
+def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None) -> None:
+    """End every open session of a user (password change, deactivation), optionally sparing the caller's."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep_token:
+        stmt = stmt.where(UserSession.token_hash != _hash(keep_token))
+    session.execute(stmt.values(ended_at=utcnow(), ended_reason=reason))
+
+
+def load_user_from_token(token: str) -> User | None:
+    """Flask-Login's user loader: the live user behind ``token``, or None.
+
+    An idle or over-age session is ended here and flagged on ``g`` so the sign-in page can say why.
+    """
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if row is None or row.ended_at is not None:
+        return None
+    now = utcnow()
+    user = row.user
+    if not user.is_active:
+        reason = "deactivated"
+    elif now - row.last_seen_at > idle_limit() and not _idle_exempt(user):
+        reason = "idle"
+    elif now - row.created_at > absolute_limit():
+        reason = "expired"
+    else:
+        reason = None
+    if reason is not None:
+        with write_transaction():
+            end_session(token, reason)
+        g.session_end_reason = reason
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        with write_transaction() as db:
+            db.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    user.session_token = token
+    return user
+
+
+def _idle_exempt(user: User) -> bool:
+    """Hook for features that keep a session alive while idle (an open timed exam)."""
+    checks = current_app.extensions.get("cbt.idle_exemptions", [])
+    return any(check(user) for check in checks)
+
+

@@ -1,0 +1,156 @@
+"""The ``cbt`` command: database, users, demo data, serving, translations, courses.
+
+Every command runs inside the application context (Flask's CLI), speaks the operator's language (from
+``LANG``), and fails with a clear message and a non-zero exit code on bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from cbt.db import get_database, session, writing
+
+
+def main() -> None:
+    """Entry point of the ``cbt`` console script."""
+    from cbt import create_app
+
+    group = FlaskGroup(create_app=create_app, add_default_commands=False, load_dotenv=False,
+                       help="CBT: computer-based training for border and customs officers.")
+    group.main(prog_name="cbt")
+
+
+db_cli = AppGroup("db", help="Create and migrate the database schema.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Create the schema or migrate it to the latest version."""
+    from cbt import migrations
+
+    database = get_database()
+    migrations.upgrade(database.engine, revision)
+    click.echo(_("Database is at revision %(rev)s.", rev=migrations.current_revision(database.engine) or "-"))
+
+
+@db_cli.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between models and database (developers)."""
+    from alembic import command
+
+    from cbt import migrations
+
+    command.revision(migrations.alembic_config(get_database().engine), message=message, autogenerate=True)
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["trainee", "trainer", "admin"]), default="trainee", show_default=True)
+@click.option("--name", "full_name", help="Full name (defaults to the username).")
+@click.option("--service-number", help="Service (badge) number.")
+@click.option("--site", "site_code", help="Code of the user's site.")
+@click.option("--agency", "agency_code", help="Code of the user's agency.")
+@click.option("--locale", help="Preferred language: kk, ru or en.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def users_create(
+    username: str,
+    role: str,
+    full_name: str | None,
+    service_number: str | None,
+    site_code: str | None,
+    agency_code: str | None,
+    locale: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create a user account."""
+    from cbt.auth import services
+    from cbt.org.models import Agency, Site
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+    with writing():
+        site_id = agency_id = None
+        if site_code:
+            site = session.scalar(select(Site).where(Site.code == site_code))
+            if site is None:
+                raise click.ClickException(_("Unknown site %(code)s.", code=site_code))
+            site_id = site.id
+        if agency_code:
+            agency = session.scalar(select(Agency).where(Agency.code == agency_code))
+            if agency is None:
+                raise click.ClickException(_("Unknown agency %(code)s.", code=agency_code))
+            agency_id = agency.id
+        try:
+            user = services.create_user(
+                username, password, role=role, full_name=full_name, service_number=service_number,
+                site_id=site_id, agency_id=agency_id, locale=locale,
+            )
+        except services.AccountError as error:
+            session.rollback()
+            raise click.ClickException(str(error)) from error
+        session.commit()
+    click.echo(_("User %(username)s created with the role %(role)s.", username=user.username, role=role))
+
+
+@users_cli.command("list")
+@click.option("--role", type=click.Choice(["trainee", "trainer", "admin"]), help="Only users with this role.")
+def users_list(role: str | None) -> None:
+    """List user accounts."""
+    from cbt.auth.models import User
+
+    stmt = select(User).order_by(User.username)
+    if role:
+        stmt = stmt.where(User.role == role)
+    rows = session.scalars(stmt).all()
+    click.echo("\t".join([_("Username"), _("Role"), _("Full name"), _("Site"), _("Active")]))
+    for user in rows:
+        click.echo("\t".join([
+            user.username, user.role, user.full_name, user.site.code if user.site else "-",
+            _("yes") if user.is_active else _("no"),
+        ]))
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load demo countries, agencies, sites, one user per role and the shipped courses."""
+    from cbt import demo
+
+    with writing():
+        credentials = demo.load_demo()
+        session.commit()
+    click.echo(_("Demo data loaded. Sign in with:"))
+    for username, password, role in credentials:
+        click.echo(f"  {username:<10} {password:<22} ({role})")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the LAN).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the application with a production WSGI server (waitress)."""
+    from waitress import serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(_("Serving CBT on http://%(host)s:%(port)d/ (press Ctrl+C to stop)", host=host, port=port))
+    serve(app, host=host, port=port, threads=threads, ident="cbt", channel_timeout=120)
+
+
+def init_app(app: Flask) -> None:
+    from cbt.i18n_cli import i18n_cli
+
+    for command in (db_cli, users_cli, demo_command, serve_command, i18n_cli):
+        app.cli.add_command(command)

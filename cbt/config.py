@@ -1,0 +1,80 @@
+"""Settings: defaults here, then ``CBT_*`` environment variables, then the mapping given to create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    #: SQLAlchemy URL; None means an SQLite file ``cbt.sqlite3`` in the instance folder.
+    "DATABASE_URL": None,
+    #: None means: read or create ``secret_key`` (mode 0600) in the instance folder.
+    "SECRET_KEY": None,
+    #: UI language when neither the user, the switcher nor the browser decides.
+    "DEFAULT_LOCALE": "kk",
+    "LOCALES": ("kk", "ru", "en"),
+    #: Order in which a missing lesson language falls back.
+    "CONTENT_FALLBACK": ("kk", "ru", "en"),
+    "SESSION_IDLE_MINUTES": 20,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "PASSWORD_MIN_LENGTH": 12,
+    "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
+    "PASSWORD_HASH_TIME_COST": 2,
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    #: Set true when served over HTTPS (behind a TLS proxy on a central server).
+    "SECURE_COOKIES": False,
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+    "SQL_ECHO": False,
+}
+
+
+def configure(app: Flask, config: dict[str, Any] | None) -> None:
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("CBT")
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "cbt.sqlite3")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    for key in ("LOCALES", "CONTENT_FALLBACK"):
+        value = app.config[key]
+        if isinstance(value, str):
+            app.config[key] = tuple(part.strip() for part in value.split(",") if part.strip())
+    if app.config["DEFAULT_LOCALE"] not in app.config["LOCALES"]:
+        raise ValueError(f"CBT_DEFAULT_LOCALE must be one of {app.config['LOCALES']}")
+    secure = bool(app.config["SECURE_COOKIES"])
+    app.config.update(
+        SESSION_COOKIE_NAME="cbt_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        # The CSRF token lives as long as the signed-in session; an exam lasting longer than an hour must not
+        # lose its final submit to Flask-WTF's default one-hour limit.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=secure,
+        BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
+    )
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance's secret key, creating it once with owner-only permissions."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:  # another worker created it first
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key

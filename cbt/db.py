@@ -1,0 +1,199 @@
+"""Database plumbing: declarative base, UTC timestamps, engine set-up and the per-request session.
+
+SQLite is the classroom default and PostgreSQL the central-server engine; the differences are kept here so
+the rest of the code writes plain SQLAlchemy 2.0. On SQLite every connection gets WAL, foreign keys, a busy
+timeout and ``synchronous=FULL`` (an answer the server acknowledged must survive a power cut), and write
+transactions start with ``BEGIN IMMEDIATE``: a deferred read transaction that later tries to write fails at
+once under contention, whatever the busy timeout, so requests that write declare it up front.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import JSON, DateTime, MetaData, Uuid, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (the only kind of datetime stored)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always stored and returned as UTC.
+
+    SQLite keeps no time zone, so values come back naive; this type makes them aware again so comparisons
+    with :func:`utcnow` never mix naive and aware datetimes. Naive input is a programming error.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), uuid.UUID: Uuid()}
+
+
+class UUIDMixin:
+    """A stable identity for records that will travel between classroom and central servers."""
+
+    uuid: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4, unique=True)
+
+
+#: Set while the current unit of work intends to write; read by the SQLite ``begin`` hook.
+_write_intent: ContextVar[bool] = ContextVar("cbt_write_intent", default=False)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN is ours to emit.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15000, echo: bool = False) -> Engine:
+    """Create an engine with the settings this application relies on for ``url``'s dialect."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+            pool_size=20,
+            max_overflow=20,
+        )
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """The engine and session factory of one application instance."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 15000, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+
+def init_app(app: Flask) -> Database:
+    database = Database(
+        app.config["DATABASE_URL"],
+        busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]),
+        echo=bool(app.config.get("SQL_ECHO")),
+    )
+    app.extensions["cbt.db"] = database
+
+    @app.before_request
+    def _declare_write_intent() -> None:
+        from flask import request
+
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            g._cbt_write_token = _write_intent.set(True)
+
+    @app.teardown_request
+    def _clear_write_intent(_exc: BaseException | None) -> None:
+        token = g.pop("_cbt_write_token", None)
+        if token is not None:
+            _write_intent.reset(token)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        db_session = g.pop("_cbt_session", None)
+        if db_session is not None:
+            db_session.close()
+
+    return database
+
+
+def get_database(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["cbt.db"]
+
+
+def get_session() -> Session:
+    """The session of the current application context, created on first use."""
+    if "_cbt_session" not in g:
+        g._cbt_session = get_database().sessionmaker()
+    return g._cbt_session
+
+
+#: The current request's (or CLI command's) session.
+session: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[Session]:
+    """Run a write inside a GET request (or any read transaction) safely on SQLite.
+
+    Ends the current read transaction, begins an immediate one for the block, commits it, and restores the
+    caller's intent. Rolls back on error.
+    """
+    db_session = get_session()
+    if db_session.in_transaction():
+        db_session.commit()
+    token = _write_intent.set(True)
+    try:
+        yield db_session
+        db_session.commit()
+    except BaseException:
+        db_session.rollback()
+        raise
+    finally:
+        _write_intent.reset(token)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Declare write intent for a block (CLI commands, background jobs); the caller commits."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)

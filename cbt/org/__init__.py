@@ -1,0 +1,1 @@
+"""Countries, agencies and sites: the organisation every user and every report is grouped by."""

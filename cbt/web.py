@@ -1,0 +1,72 @@
+"""What every page shares: security headers, no caching of personal pages, layout context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from cbt import __version__
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+    "font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+ROLE_LABELS = {"trainee": _l("Trainee"), "trainer": _l("Trainer"), "admin": _l("Administrator")}
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: object
+    roles: tuple[str, ...]
+
+
+#: The main menu, in order; features add their entries with :func:`add_nav`.
+NAV_KEY = "cbt.nav"
+
+
+def add_nav(app: Flask, endpoint: str, label: object, roles: tuple[str, ...]) -> None:
+    app.extensions.setdefault(NAV_KEY, []).append(NavEntry(endpoint, label, roles))
+
+
+def main_nav() -> list[dict[str, object]]:
+    items = []
+    for entry in current_app.extensions.get(NAV_KEY, []):
+        if current_user.is_authenticated and current_user.role in entry.roles:
+            url = url_for(entry.endpoint)
+            current = request.path == url or (url != "/" and request.path.startswith(url))
+            items.append({"url": url, "label": entry.label, "current": current})
+    return items
+
+
+def init_app(app: Flask) -> None:
+    add_nav(app, "core.home", _l("Home"), ("trainee", "trainer", "admin"))
+
+    @app.after_request
+    def _harden(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if current_app.config["SECURE_COOKIES"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # A shared terminal's back button must not show the previous officer's pages.
+        if not request.path.startswith("/static/") and "Cache-Control" not in headers and (
+            current_user.is_authenticated or response.mimetype == "text/html"
+        ):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def _layout_context() -> dict[str, object]:
+        return {
+            "idle_seconds": int(float(current_app.config["SESSION_IDLE_MINUTES"]) * 60),
+            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "main_nav": main_nav,
+            "cbt_version": __version__,
+        }
