@@ -2,9 +2,11 @@
 
 The catalogs' sources live at the top of the repository (where translators work); a wheel or a plain
 ``pip install .`` must still show Kazakh, so the compiled ``.mo`` files are written into ``cbt/translations``
-inside the build directory. Everything else is declared in pyproject.toml.
+inside the build directory, and the sample courses into ``cbt/shipped_courses``. Everything else is
+declared in pyproject.toml.
 """
 
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -27,6 +29,13 @@ class BuildWithCatalogs(build_py):
                 catalog = read_po(po_file, locale=locale)
             with out.open("wb") as mo_file:
                 write_mo(mo_file, catalog)
+        # The sample courses travel with the package so `cbt demo` works after a plain install.
+        courses = Path(__file__).parent / "courses"
+        shipped = Path(self.build_lib) / "cbt" / "shipped_courses"
+        if shipped.exists():
+            shutil.rmtree(shipped)
+        for course in sorted(p for p in courses.iterdir() if (p / "course.yaml").is_file()):
+            shutil.copytree(course, shipped / course.name)
 
 
 setup(cmdclass={"build_py": BuildWithCatalogs})

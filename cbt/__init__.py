@@ -36,7 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
     from cbt import cli
+    from cbt.quiz import services as quiz_services
 
+    quiz_services.init_app(app)
     cli.init_app(app)
     return app
 
@@ -45,5 +47,8 @@ def _blueprints() -> list[Any]:
     """Every feature's blueprint, registered in this order (the first wins a template name clash)."""
     from cbt.auth.views import bp as auth_bp
     from cbt.core.views import bp as core_bp
+    from cbt.courses.views import bp as courses_bp
+    from cbt.learn.views import bp as learn_bp
+    from cbt.quiz.views import bp as quiz_bp
 
-    return [core_bp, auth_bp]
+    return [core_bp, auth_bp, courses_bp, learn_bp, quiz_bp]

@@ -126,9 +126,16 @@ def users_list(role: str | None) -> None:
 def demo_command() -> None:
     """Load demo countries, agencies, sites, one user per role and the shipped courses."""
     from cbt import demo
+    from cbt.content.errors import ContentError
 
     with writing():
-        credentials = demo.load_demo()
+        try:
+            credentials = demo.load_demo()
+        except ContentError as error:
+            session.rollback()
+            for problem in error.problems:
+                click.echo(f"  {problem.format(_)}", err=True)
+            raise click.ClickException(_("A shipped course is not valid; nothing was loaded.")) from error
         session.commit()
     click.echo(_("Demo data loaded. Sign in with:"))
     for username, password, role in credentials:
@@ -152,5 +159,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
 def init_app(app: Flask) -> None:
     from cbt.i18n_cli import i18n_cli
 
-    for command in (db_cli, users_cli, demo_command, serve_command, i18n_cli):
+    from cbt.courses.cli import courses_cli
+
+    for command in (db_cli, users_cli, demo_command, serve_command, i18n_cli, courses_cli):
         app.cli.add_command(command)

@@ -63,7 +63,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), uuid.UUID: Uuid()}
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+        list[int]: JSON(),
+        list[dict[str, Any]]: JSON(),
+        uuid.UUID: Uuid(),
+    }
 
 
 class UUIDMixin:
@@ -197,3 +204,34 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _write_intent.reset(token)
+
+
+def insert_ignoring_conflicts(model: type[Base], values: dict[str, Any], index_elements: list[str]) -> Any:
+    """An INSERT that does nothing when a unique key already exists (SQLite and PostgreSQL).
+
+    This is how "exactly once" records (a completion, a first view) stay single under racing requests:
+    the database's unique constraint decides, not a read-then-write in Python.
+    """
+    dialect = get_session().get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+
+
+def upsert(model: type[Base], values: dict[str, Any], index_elements: list[str], update: dict[str, Any],
+           where: Any = None) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE on both engines; ``where`` limits when the update applies."""
+    dialect = get_session().get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(model).values(**values)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(model).values(**values)
+    return stmt.on_conflict_do_update(index_elements=index_elements, set_=update, where=where)

@@ -83,9 +83,6 @@ def load_demo() -> list[tuple[str, str, str]]:
 
 
 def _import_shipped_courses() -> None:
-    """Import the courses shipped in ``courses/`` once the course importer exists."""
-    try:
-        from cbt.courses.importer import import_shipped_courses
-    except ImportError:
-        return
+    from cbt.courses.importer import import_shipped_courses
+
     import_shipped_courses()

@@ -7,7 +7,9 @@ Accept-Language, then ``CBT_DEFAULT_LOCALE``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import os
 
@@ -57,7 +59,55 @@ def current_locale() -> str:
     return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
 
 
+def localized(texts: Mapping[str, Any] | None, locale: str | None = None) -> str:
+    """The text of a ``{locale: text}`` field in the reader's language, else by the content fallback order."""
+    return localized_with_locale(texts, locale)[0]
+
+
+def localized_with_locale(texts: Mapping[str, Any] | None, locale: str | None = None) -> tuple[str, str | None]:
+    if not texts:
+        return "", None
+    wanted = locale or current_locale()
+    for candidate in (wanted, *current_app.config["CONTENT_FALLBACK"], *sorted(texts)):
+        value = texts.get(candidate)
+        if value:
+            return str(value), candidate
+    return "", None
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(translation_directories()))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, current_locale=current_locale)
+    app.jinja_env.filters["loc"] = localized
+    from flask_babel import format_date, format_datetime, format_decimal, format_percent
+
+    app.jinja_env.filters.update(
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+        number=lambda value: format_decimal(value) if value is not None else "",
+        percent=lambda value: format_percent(value / 100, "#,##0%") if value is not None else "–",
+        minutes=format_minutes,
+    )
+
+
+def format_minutes(minutes: float | int | None) -> str:
+    """A duration for people: "45 min" or "2 h 5 min", in the reader's language."""
+    from datetime import timedelta
+
+    from babel.dates import format_timedelta as babel_timedelta
+
+    if minutes is None:
+        return ""
+
+    def format_timedelta(delta: timedelta, **kwargs: Any) -> str:
+        return babel_timedelta(delta, locale=get_locale(), **kwargs)
+
+    total = int(round(float(minutes)))
+    if total < 60:
+        return format_timedelta(timedelta(minutes=total), threshold=10, format="short")
+    hours, rest = divmod(total, 60)
+    parts = [format_timedelta(timedelta(hours=hours), threshold=10, format="short")]
+    if rest:
+        parts.append(format_timedelta(timedelta(minutes=rest), threshold=10, format="short"))
+    return " ".join(parts)

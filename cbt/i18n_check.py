@@ -135,6 +135,22 @@ def compile_all(root: Path, target: Path | None = None) -> list[Path]:
     return written
 
 
+#: The language msgids are written in; its catalog is filled automatically.
+SOURCE_LOCALE = "en"
+
+
+def _fill_source_catalog(catalog: Catalog) -> None:
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, (list, tuple)):
+            if not all(message.string or ()):
+                forms = catalog.num_plurals
+                message.string = tuple(message.id[min(i, 1)] for i in range(forms))
+        elif not message.string:
+            message.string = message.id
+
+
 def update_all(root: Path, locales: tuple[str, ...]) -> None:
     """Merge the template into every locale's catalog (new messages appear untranslated)."""
     template = read_catalog(root / "translations" / "messages.pot")
@@ -143,6 +159,8 @@ def update_all(root: Path, locales: tuple[str, ...]) -> None:
         po_path.parent.mkdir(parents=True, exist_ok=True)
         catalog = read_catalog(po_path, locale) if po_path.exists() else Catalog(locale=locale, project="CBT")
         catalog.update(template, no_fuzzy_matching=True)
+        if locale == SOURCE_LOCALE:
+            _fill_source_catalog(catalog)
         buffer = io.BytesIO()
         write_po(buffer, catalog, width=110, sort_output=True, include_lineno=False, ignore_obsolete=True)
         po_path.write_bytes(buffer.getvalue())

@@ -44,7 +44,9 @@ def main_nav() -> list[dict[str, object]]:
 
 
 def init_app(app: Flask) -> None:
-    add_nav(app, "core.home", _l("Home"), ("trainee", "trainer", "admin"))
+    add_nav(app, "core.home", _l("Home"), ("trainer", "admin"))
+    add_nav(app, "learn.my_learning", _l("My learning"), ("trainee", "trainer", "admin"))
+    add_nav(app, "learn.transcript", _l("Transcript"), ("trainee", "trainer", "admin"))
 
     @app.after_request
     def _harden(response: Response) -> Response:

@@ -15,7 +15,11 @@ bp = Blueprint("core", __name__, template_folder="templates")
 
 @bp.get("/")
 @roles_required()
-def home() -> str:
+def home() -> str | Response:
+    if current_user.role == "trainee":
+        from cbt.learn.views import my_learning
+
+        return my_learning()
     return render_template(f"core/home_{current_user.role}.html")
 
 

@@ -1,0 +1,1 @@
+"""The trainee's side: catalog, course and lesson pages, progress, resume, completion, transcript."""

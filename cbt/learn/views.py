@@ -1,0 +1,219 @@
+"""Trainee pages: my learning, course, lesson, continue, transcript."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from cbt.courses.models import CourseVersion, Lesson, LessonText, Quiz
+from cbt.db import session, write_transaction
+from cbt.i18n import current_locale, localized_with_locale
+from cbt.learn import completion, services
+from cbt.learn.models import LessonProgress
+from cbt.security import roles_required
+
+bp = Blueprint("learn", __name__, url_prefix="/learn", template_folder="templates")
+
+LEARNERS = ("trainee", "trainer", "admin")
+
+
+@bp.get("/")
+@roles_required(*LEARNERS)
+def my_learning() -> str:
+    versions = services.published_versions()
+    enrollments = services.enrollments_for(current_user.id)
+    # A trainee keeps the version they started on.
+    enrolled_versions = {e.course_version_id for e in enrollments.values()}
+    missing = enrolled_versions - {v.id for v in versions}
+    if missing:
+        extra = session.scalars(select(CourseVersion).where(CourseVersion.id.in_(missing))).all()
+        replaced = {v.course_id for v in extra}
+        versions = [v for v in versions if v.course_id not in replaced] + list(extra)
+        versions.sort(key=lambda v: v.course.slug)
+    counts = services.lesson_counts([v.id for v in versions], current_user.id)
+    completions = services.completions_for(current_user.id)
+    quizzes = session.execute(
+        select(Quiz.id, Quiz.course_version_id, Quiz.module_id).where(Quiz.course_version_id.in_([v.id for v in versions]))
+    ).all()
+    standings = services.quiz_standings(current_user.id, [q for q, _v, _m in quizzes])
+    cards, done = [], []
+    for version in versions:
+        total, completed = counts.get(version.id, (0, 0))
+        version_quizzes = [(q, m) for q, v, m in quizzes if v == version.id]
+
+        def result(quiz_id: int) -> completion.QuizResult:
+            s = standings.get(quiz_id)
+            return completion.QuizResult(s.attempted, s.passed, s.best_percent) if s else completion.QuizResult()
+
+        exam = [q for q, m in version_quizzes if m is None]
+        progress = completion.Progress(
+            total, completed, {q: result(q) for q, m in version_quizzes if m is not None},
+            result(exam[0]) if exam else None,
+        )
+        card = {
+            "version": version,
+            "enrollment": enrollments.get(version.course_id),
+            "percent": completion.percent_done(version.completion, progress),
+            "completion": completions.get(version.course_id),
+            "lessons": (completed, total),
+        }
+        (done if card["completion"] else cards).append(card)
+    cards.sort(key=lambda c: (c["enrollment"] is None, -(c["enrollment"].last_activity_at.timestamp()
+                                                         if c["enrollment"] else 0)))
+    return render_template("learn/my_learning.html", cards=cards, done=done)
+
+
+def _load(slug: str) -> tuple[CourseVersion, object]:
+    found = services.version_for(current_user.id, slug)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/courses/<slug>")
+@roles_required(*LEARNERS)
+def course(slug: str) -> str:
+    version, enrollment = _load(slug)
+    outline = services.outline(version.id)
+    titles = _lesson_titles(version.id)
+    progress_rows = {
+        p.lesson_id: p for p in session.scalars(select(LessonProgress).where(
+            LessonProgress.user_id == current_user.id, LessonProgress.course_version_id == version.id))
+    }
+    quizzes = session.scalars(select(Quiz).where(Quiz.course_version_id == version.id)).all()
+    standings = services.quiz_standings(current_user.id, [q.id for q in quizzes])
+    module_quiz = {q.module_id: q for q in quizzes if q.module_id is not None}
+    exam = next((q for q in quizzes if q.module_id is None), None)
+    rule = version.completion
+    modules = []
+    for module, lessons in outline:
+        quiz = module_quiz.get(module.id)
+        standing = standings.get(quiz.id) if quiz else None
+        quiz_result = (completion.QuizResult(standing.attempted, standing.passed, standing.best_percent)
+                       if standing else (completion.QuizResult() if quiz else None))
+        completed = sum(1 for lesson in lessons if lesson.id in progress_rows and progress_rows[lesson.id].completed_at)
+        viewed = sum(1 for lesson in lessons if lesson.id in progress_rows)
+        modules.append({
+            "module": module, "lessons": lessons, "quiz": quiz, "standing": standing,
+            "completed": completed,
+            "state": completion.module_state(len(lessons), completed, viewed, quiz_result, rule.get("quizzes", "passed")),
+        })
+    progress, _ = services.progress_for(current_user.id, version)
+    return render_template(
+        "learn/course.html", version=version, enrollment=enrollment, modules=modules, titles=titles,
+        progress_rows=progress_rows, exam=exam, exam_standing=standings.get(exam.id) if exam else None,
+        percent=completion.percent_done(rule, progress), completion_record=services.completions_for(current_user.id).get(version.course_id),
+    )
+
+
+def _lesson_titles(version_id: int) -> dict[int, str]:
+    rows = session.execute(
+        select(LessonText.lesson_id, LessonText.locale, LessonText.title)
+        .join(Lesson, Lesson.id == LessonText.lesson_id).where(Lesson.course_version_id == version_id)
+    ).all()
+    by_lesson: dict[int, dict[str, str]] = {}
+    for lesson_id, locale, title in rows:
+        by_lesson.setdefault(lesson_id, {})[locale] = title
+    return {lesson_id: localized_with_locale(texts)[0] for lesson_id, texts in by_lesson.items()}
+
+
+@bp.get("/courses/<slug>/continue")
+@roles_required(*LEARNERS)
+def continue_course(slug: str) -> Response:
+    """Open exactly the lesson or quiz the trainee left, else the first lesson."""
+    version, enrollment = _load(slug)
+    location = enrollment.last_location if enrollment else None
+    if location and location.get("kind") == "quiz":
+        return redirect(url_for("quiz.overview", quiz_id=location["id"]))
+    if location and location.get("kind") == "lesson":
+        return redirect(url_for("learn.lesson", slug=slug, lesson_id=location["id"]))
+    first = session.scalar(select(Lesson.id).join(Lesson.module).where(Lesson.course_version_id == version.id)
+                           .order_by(Lesson.module.property.mapper.class_.position, Lesson.position).limit(1))
+    if first is None:
+        return redirect(url_for("learn.course", slug=slug))
+    return redirect(url_for("learn.lesson", slug=slug, lesson_id=first))
+
+
+def _sequence(version_id: int) -> list[tuple[str, int, int]]:
+    """The course as trainees walk it: (kind, id, module id) for each lesson, then the module's quiz."""
+    outline = services.outline(version_id)
+    quizzes = session.execute(select(Quiz.id, Quiz.module_id).where(Quiz.course_version_id == version_id)).all()
+    module_quiz = {m: q for q, m in quizzes if m is not None}
+    items: list[tuple[str, int, int]] = []
+    for module, lessons in outline:
+        items += [("lesson", lesson.id, module.id) for lesson in lessons]
+        if module.id in module_quiz:
+            items.append(("quiz", module_quiz[module.id], module.id))
+    items += [("quiz", q, 0) for q, m in quizzes if m is None]
+    return items
+
+
+def _item_url(slug: str, item: tuple[str, int, int] | None) -> str | None:
+    if item is None:
+        return None
+    kind, item_id, _module = item
+    if kind == "lesson":
+        return url_for("learn.lesson", slug=slug, lesson_id=item_id)
+    return url_for("quiz.overview", quiz_id=item_id)
+
+
+@bp.get("/courses/<slug>/lessons/<int:lesson_id>")
+@roles_required(*LEARNERS)
+def lesson(slug: str, lesson_id: int) -> str:
+    version, enrollment = _load(slug)
+    lesson_row = session.get(Lesson, lesson_id)
+    if lesson_row is None or lesson_row.course_version_id != version.id:
+        abort(404)
+    texts = {t.locale: t for t in session.scalars(select(LessonText).where(LessonText.lesson_id == lesson_id))}
+    _title, used = localized_with_locale({loc: t.title for loc, t in texts.items()})
+    text = texts[used]
+    sequence = _sequence(version.id)
+    index = sequence.index(("lesson", lesson_id, lesson_row.module_id))
+    previous_item = sequence[index - 1] if index > 0 else None
+    next_item = sequence[index + 1] if index + 1 < len(sequence) else None
+    module = lesson_row.module
+    with write_transaction():
+        enrollment = services.ensure_enrollment(current_user.id, version)
+        services.record_visit(current_user.id, enrollment, "lesson", lesson_id, lesson_row)
+    done = session.scalar(select(LessonProgress.completed_at).where(
+        LessonProgress.user_id == current_user.id, LessonProgress.lesson_id == lesson_id))
+    module_lessons = [i for i in sequence if i[2] == lesson_row.module_id and i[0] == "lesson"]
+    return render_template(
+        "learn/lesson.html", version=version, module=module, lesson=lesson_row, text=text,
+        fallback_locale=used if used != current_locale() else None, done=done,
+        previous_url=_item_url(slug, previous_item), next_url=_item_url(slug, next_item),
+        next_is_quiz=bool(next_item and next_item[0] == "quiz"),
+        position=(module_lessons.index(("lesson", lesson_id, lesson_row.module_id)) + 1, len(module_lessons)),
+    )
+
+
+@bp.post("/courses/<slug>/lessons/<int:lesson_id>/complete")
+@roles_required(*LEARNERS)
+def complete_lesson(slug: str, lesson_id: int) -> Response:
+    version, _enrollment = _load(slug)
+    lesson_row = session.get(Lesson, lesson_id)
+    if lesson_row is None or lesson_row.course_version_id != version.id:
+        abort(404)
+    enrollment = services.ensure_enrollment(current_user.id, version)
+    finished = services.complete_lesson(current_user.id, enrollment, lesson_row)
+    session.commit()
+    if finished:
+        flash(_("Congratulations! You have completed this course."), "success")
+        return redirect(url_for("learn.course", slug=slug))
+    flash(_("Lesson marked as completed."), "success")
+    sequence = _sequence(version.id)
+    index = sequence.index(("lesson", lesson_id, lesson_row.module_id))
+    next_url = _item_url(slug, sequence[index + 1] if index + 1 < len(sequence) else None)
+    return redirect(next_url or url_for("learn.course", slug=slug))
+
+
+@bp.get("/transcript")
+@roles_required(*LEARNERS)
+def transcript() -> str:
+    from cbt.learn.transcript import transcript_rows
+
+    return render_template("learn/transcript.html", rows=transcript_rows(current_user.id), person=current_user,
+                           generated=None, fallback_order=current_app.config["CONTENT_FALLBACK"])

@@ -1,0 +1,1 @@
+"""The quiz engine: question types, attempts, server-side grading, review."""

@@ -1,0 +1,231 @@
+"""Quiz pages: overview, the attempt (one question per page, autosave), summary, submit, result and review.
+
+Every page works without JavaScript: each "Save", "Next" or "Previous" button saves the answer on the
+server. The script in static/js/quiz.js only adds autosave on change, the countdown, clicking on hotspot
+images and reordering by buttons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from cbt.courses.models import QuestionVersion, Quiz
+from cbt.db import session, utcnow, write_transaction
+from cbt.quiz import grading, review, services
+from cbt.quiz.models import Attempt
+from cbt.security import roles_required
+
+bp = Blueprint("quiz", __name__, url_prefix="/quiz", template_folder="templates")
+
+LEARNERS = ("trainee", "trainer", "admin")
+
+
+def _quiz(quiz_id: int) -> Quiz:
+    quiz = session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    return quiz
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    """The attempt, if it belongs to the signed-in user; another person's attempt is simply not found."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+@bp.get("/<int:quiz_id>")
+@roles_required(*LEARNERS)
+def overview(quiz_id: int) -> str:
+    quiz = _quiz(quiz_id)
+    with write_transaction():
+        services.finish_expired(current_user.id)
+        _remember_location(quiz)
+    attempts = services.attempts_of(current_user.id, quiz.id)
+    running = next((a for a in attempts if a.status == "in_progress"), None)
+    finished = [a for a in attempts if a.status != "in_progress"]
+    refusal = None if running else services.start_refusal(quiz, attempts, utcnow())
+    overall = grading.aggregate(quiz.grading_method, [a.percent or 0 for a in finished])
+    question_count = sum(int(r["count"]) for r in quiz.draw) if quiz.draw else None
+    return render_template("quiz/overview.html", quiz=quiz, attempts=finished, running=running, refusal=refusal,
+                           overall=overall, question_count=question_count, version=quiz_version(quiz))
+
+
+def quiz_version(quiz: Quiz) -> Any:
+    from cbt.courses.models import CourseVersion
+
+    return session.get(CourseVersion, quiz.course_version_id)
+
+
+def _remember_location(quiz: Quiz) -> None:
+    from cbt.learn import services as learn_services
+
+    version = quiz_version(quiz)
+    enrollment = learn_services.ensure_enrollment(current_user.id, version)
+    learn_services.record_visit(current_user.id, enrollment, "quiz", quiz.id)
+
+
+@bp.post("/<int:quiz_id>/start")
+@roles_required(*LEARNERS)
+def start(quiz_id: int) -> WerkzeugResponse:
+    quiz = _quiz(quiz_id)
+    try:
+        attempt = services.start_attempt(current_user, quiz, request.form.get("access_code"))
+    except services.QuizRefusal as refusal:
+        session.rollback()
+        flash(str(refusal), "error")
+        return redirect(url_for("quiz.overview", quiz_id=quiz.id))
+    session.commit()
+    return redirect(url_for("quiz.question", attempt_id=attempt.id, page=1))
+
+
+def _page_context(attempt: Attempt, page: int) -> dict[str, Any]:
+    questions = services.questions_of(attempt)
+    if not 1 <= page <= len(questions):
+        abort(404)
+    question = questions[page - 1]
+    responses = services.responses_of(attempt)
+    response = responses.get(question.id)
+    layout = attempt.layout[str(question.id)]
+    qtype = grading.TYPES[question.type]
+    rendered = question.rendered["spec"]
+    if question.type == "scenario":
+        view = grading.scenario_view(question.spec, rendered, layout, (response.answer if response else {}).get("path", []))
+    else:
+        view = qtype.trainee_view(question.spec, rendered, layout)
+    checked = response is not None and response.score is not None and attempt.quiz.kind == "practice"
+    return {
+        "attempt": attempt, "quiz": attempt.quiz, "question": question, "page": page, "total": len(questions),
+        "view": view, "filled": review.filled(question, layout, response.answer if response else None),
+        "answered": {q.id for q in questions if q.id in responses},
+        "questions": questions, "checked": checked,
+        "feedback": review.question_review(question, response, layout) if checked else None,
+        "remaining": int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None,
+        "no_idle_refresh": True,
+    }
+
+
+@bp.get("/attempts/<int:attempt_id>/<int:page>")
+@roles_required(*LEARNERS)
+def question(attempt_id: int, page: int) -> str | WerkzeugResponse:
+    attempt = _own_attempt(attempt_id)
+    if attempt.status == "in_progress" and services.is_late(attempt, utcnow()):
+        with write_transaction():
+            services.finish_expired(current_user.id)
+    if attempt.status != "in_progress":
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    return render_template("quiz/question.html", **_page_context(attempt, page))
+
+
+@bp.post("/attempts/<int:attempt_id>/<int:page>")
+@roles_required(*LEARNERS)
+def save(attempt_id: int, page: int) -> str | WerkzeugResponse:
+    """Save the answer on this page, then go where the pressed button says."""
+    attempt = _own_attempt(attempt_id)
+    questions = services.questions_of(attempt)
+    if not 1 <= page <= len(questions):
+        abort(404)
+    question = questions[page - 1]
+    action = request.form.get("action", "next")
+    try:
+        base_seq = int(request.form.get("seq", "-1"))
+    except ValueError:
+        base_seq = -1
+    try:
+        result = services.save_answer(attempt, question, request.form.to_dict(flat=False), base_seq)
+    except grading.AnswerError as error:
+        session.rollback()
+        flash(_(error.message, **error.params), "error")
+        return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page))
+    if result.status == "saved" and action == "check":
+        services.check_answer(attempt, question)
+    session.commit()
+    if result.status == "late":
+        flash(_("The time for this attempt is over. Answers saved before the end were kept."), "warning")
+        return redirect(url_for("quiz.finish", attempt_id=attempt.id))
+    if result.status == "closed":
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    if result.status == "stale":
+        flash(_("This answer was changed in another window or tab after this page was opened. "
+                "The newer answer is kept; check it and change it here if needed."), "warning")
+        return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page))
+    if result.status == "locked":
+        flash(_("You have already checked this answer; it can no longer be changed."), "info")
+    if action == "check" or (question.type == "scenario" and action == "step"):
+        return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page))
+    if action == "previous":
+        return redirect(url_for("quiz.question", attempt_id=attempt.id, page=max(1, page - 1)))
+    if action.startswith("goto-") and action[5:].isdigit():
+        return redirect(url_for("quiz.question", attempt_id=attempt.id, page=int(action[5:])))
+    if action == "finish" or page >= len(questions):
+        return redirect(url_for("quiz.finish", attempt_id=attempt.id))
+    return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page + 1))
+
+
+@bp.post("/attempts/<int:attempt_id>/autosave")
+@roles_required(*LEARNERS)
+def autosave(attempt_id: int) -> tuple[WerkzeugResponse, int]:
+    """The script's save-as-you-go: JSON status and the new sequence number (CSRF token in the form)."""
+    attempt = _own_attempt(attempt_id)
+    question_id = request.form.get("question", type=int)
+    if question_id not in attempt.question_ids:
+        return jsonify(status="error"), 400
+    question_row = session.get(QuestionVersion, question_id)
+    try:
+        result = services.save_answer(attempt, question_row, request.form.to_dict(flat=False),
+                                      request.form.get("seq", -1, type=int))
+    except grading.AnswerError as error:
+        session.rollback()
+        return jsonify(status="invalid", message=_(error.message, **error.params)), 200
+    session.commit()
+    return jsonify(status=result.status, seq=result.seq), 200
+
+
+@bp.get("/attempts/<int:attempt_id>/finish")
+@roles_required(*LEARNERS)
+def finish(attempt_id: int) -> str | WerkzeugResponse:
+    attempt = _own_attempt(attempt_id)
+    if attempt.status != "in_progress":
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    questions = services.questions_of(attempt)
+    responses = services.responses_of(attempt)
+    return render_template(
+        "quiz/finish.html", attempt=attempt, quiz=attempt.quiz, questions=questions, responses=responses,
+        remaining=int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None,
+        no_idle_refresh=True,
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@roles_required(*LEARNERS)
+def submit(attempt_id: int) -> WerkzeugResponse:
+    attempt = _own_attempt(attempt_id)
+    services.submit(attempt)
+    session.commit()
+    return redirect(url_for("quiz.result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@roles_required(*LEARNERS)
+def result(attempt_id: int) -> str | WerkzeugResponse:
+    attempt = _own_attempt(attempt_id)
+    if attempt.status == "in_progress":
+        with write_transaction():
+            services.finish_expired(current_user.id)
+        if attempt.status == "in_progress":
+            return redirect(url_for("quiz.finish", attempt_id=attempt.id))
+    visible = services.review_visible(attempt)
+    items = []
+    if visible:
+        responses = services.responses_of(attempt)
+        for q in services.questions_of(attempt):
+            items.append(review.question_review(q, responses.get(q.id), attempt.layout[str(q.id)]))
+    seconds = int(((attempt.submitted_at or utcnow()) - attempt.started_at).total_seconds())
+    return render_template("quiz/result.html", attempt=attempt, quiz=attempt.quiz, items=items, visible=visible,
+                           minutes_taken=max(1, round(seconds / 60)), version=quiz_version(attempt.quiz))
