@@ -157,9 +157,8 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from cbt.i18n_cli import i18n_cli
-
     from cbt.courses.cli import courses_cli
+    from cbt.i18n_cli import i18n_cli
 
     for command in (db_cli, users_cli, demo_command, serve_command, i18n_cli, courses_cli):
         app.cli.add_command(command)

@@ -18,7 +18,10 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("This page cannot be used in that way.")),
     413: (_l("Too large"), _l("The file or form you sent is larger than this server accepts.")),
     429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a few minutes and try again.")),
-    500: (_l("Something went wrong"), _l("The server could not finish your request. Nothing you saved before was lost; try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("The server could not finish your request. Nothing you saved before was lost; try again."),
+    ),
     503: (_l("Service unavailable"), _l("The server is busy or under maintenance. Try again shortly.")),
 }
 

@@ -7,11 +7,10 @@ Accept-Language, then ``CBT_DEFAULT_LOCALE``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import os
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale

@@ -19,8 +19,17 @@ from babel.messages.pofile import read_po, write_po
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|%[sdif]")
 TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
-            "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3), "N_": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+    "N_": None,
+    "lazy_ngettext": (1, 2),
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,11 @@ def extract(root: Path, source: str = "cbt") -> Catalog:
     catalog = Catalog(project="CBT", charset="utf-8")
     options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "silent": "false"}}
     for filename, lineno, message, comments, context in extract_from_dir(
-        root / source, method_map=method_map, options_map=options, keywords=KEYWORDS, comment_tags=("i18n:",),
+        root / source,
+        method_map=method_map,
+        options_map=options,
+        keywords=KEYWORDS,
+        comment_tags=("i18n:",),
         strip_comment_tags=True,
     ):
         catalog.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
@@ -91,7 +104,9 @@ def check_catalog(locale: str, catalog: Catalog, template: Catalog) -> list[Cata
         for text in _strings(msg):
             found = _placeholders(text)
             if not found <= expected or (len(_ids(tmpl)) == 1 and found != expected):
-                problems.append(CatalogProblem(locale, key, f"placeholders differ ({sorted(found)} vs {sorted(expected)})"))
+                problems.append(
+                    CatalogProblem(locale, key, f"placeholders differ ({sorted(found)} vs {sorted(expected)})")
+                )
                 break
             if _tags(text) != _tags(_ids(tmpl)[0]):
                 problems.append(CatalogProblem(locale, key, "HTML tags differ"))

@@ -115,7 +115,9 @@ def create_user(app: Flask) -> Callable[..., Any]:
     """Factory: ``create_user(role="trainee", username=None, password=TEST_PASSWORD, **fields)``."""
     counter = {"n": 0}
 
-    def factory(role: str = "trainee", username: str | None = None, password: str = TEST_PASSWORD, **fields: Any) -> Any:
+    def factory(
+        role: str = "trainee", username: str | None = None, password: str = TEST_PASSWORD, **fields: Any
+    ) -> Any:
         from cbt.auth import services
         from cbt.db import get_session, writing
 

@@ -21,8 +21,21 @@ def test_db_upgrade_is_repeatable(runner):
 
 
 def test_users_create_with_password_from_stdin(runner, db):
-    result = runner.invoke(args=["users", "create", "Officer1", "--role", "trainer", "--name", "Жанар Ғалымқызы",
-                                 "--locale", "kk", "--password-stdin"], input="Strong-Password-77\n")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Officer1",
+            "--role",
+            "trainer",
+            "--name",
+            "Жанар Ғалымқызы",
+            "--locale",
+            "kk",
+            "--password-stdin",
+        ],
+        input="Strong-Password-77\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.username == "officer1"))
     assert user.role == "trainer" and user.full_name == "Жанар Ғалымқызы" and user.locale == "kk"
@@ -30,8 +43,10 @@ def test_users_create_with_password_from_stdin(runner, db):
 
 def test_users_create_with_site_and_agency(runner, db):
     assert runner.invoke(args=["demo"]).exit_code == 0
-    result = runner.invoke(args=["users", "create", "o2", "--site", "kordai", "--agency", "kz-customs",
-                                 "--password-stdin"], input="Strong-Password-77\n")
+    result = runner.invoke(
+        args=["users", "create", "o2", "--site", "kordai", "--agency", "kz-customs", "--password-stdin"],
+        input="Strong-Password-77\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.username == "o2"))
     assert user.site.code == "kordai" and user.agency.code == "kz-customs"
@@ -59,7 +74,9 @@ def test_users_create_error_paths(runner, db):
 
 
 def test_users_list(runner):
-    runner.invoke(args=["users", "create", "listed", "--role", "admin", "--password-stdin"], input="Strong-Password-77\n")
+    runner.invoke(
+        args=["users", "create", "listed", "--role", "admin", "--password-stdin"], input="Strong-Password-77\n"
+    )
     result = runner.invoke(args=["users", "list"])
     assert result.exit_code == 0
     assert "listed\tadmin" in result.output
@@ -91,8 +108,12 @@ def _free_port() -> int:
 def test_serve_runs_a_production_server(database_url, tmp_path):
     port = _free_port()
     env = {**os.environ, "CBT_DATABASE_URL": database_url, "CBT_INSTANCE_PATH": str(tmp_path / "inst")}
-    process = subprocess.Popen([sys.executable, "-m", "cbt", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cbt", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(100):
             try:

@@ -1,13 +1,16 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from flask_wtf import FlaskForm
-
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(message=_l("Enter your username.")), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")), Length(max=200)])
+    username = StringField(
+        _l("Username"), validators=[DataRequired(message=_l("Enter your username.")), Length(max=80)]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(message=_l("Enter your password.")), Length(max=200)]
+    )
     next = HiddenField()
 
 

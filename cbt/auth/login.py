@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Flask, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -26,7 +28,7 @@ def _unauthorized() -> Response:
     if reason == "idle":
         from flask import current_app
 
-        minutes = int(current_app.config["SESSION_IDLE_MINUTES"])
+        minutes = max(1, math.ceil(float(current_app.config["SESSION_IDLE_MINUTES"])))
         flash(
             ngettext(
                 "You were signed out after %(num)d minute without activity.",

@@ -99,5 +99,3 @@ def _idle_exempt(user: User) -> bool:
     """Hook for features that keep a session alive while idle (an open timed exam)."""
     checks = current_app.extensions.get("cbt.idle_exemptions", [])
     return any(check(user) for check in checks)
-
-

@@ -1087,15 +1087,18 @@ def _options(loader: _CourseLoader, f: _Fields) -> tuple[list[dict[str, Any]], l
     return options, [i for i in ids if i is not None]
 
 
-def _answer_ids(f: _Fields, value: Any, valid: list[str], what: str) -> list[str]:
+#: One msgid per kind of answer key, so translators never see an English word in a placeholder.
+NOT_AN_OPTION = N_("answer %(answer)s is not one of the options (%(valid)s)")
+NOT_A_REGION = N_("answer %(answer)s is not one of the regions (%(valid)s)")
+
+
+def _answer_ids(f: _Fields, value: Any, valid: list[str], message: str) -> list[str]:
     answers = _id_items(f, "answer", value, 1)
     for index, answer in enumerate(answers):
         if answer not in valid:
             f.report.error(
                 f.path, value.line_of(index) if isinstance(value, YList) else f.line("answer"),
-                f.name("answer") + f"[{index}]",
-                N_("answer %(answer)s is not one of the %(what)s (%(valid)s)"),
-                answer=answer, what=what, valid=", ".join(valid),
+                f.name("answer") + f"[{index}]", message, answer=answer, valid=", ".join(valid),
             )  # fmt: skip
     return answers
 
@@ -1110,8 +1113,7 @@ def _read_single(loader: _CourseLoader, f: _Fields) -> tuple[dict[str, Any] | No
         return None, None
     if answer not in ids:
         f.error(
-            "answer", N_("answer %(answer)s is not one of the %(what)s (%(valid)s)"),
-            answer=answer, what="options", valid=", ".join(ids),
+            "answer", NOT_AN_OPTION, answer=answer, valid=", ".join(ids),
         )  # fmt: skip
     return {"options": options, "answer": answer}, None
 
@@ -1124,7 +1126,7 @@ def _read_multiple(loader: _CourseLoader, f: _Fields) -> tuple[dict[str, Any] | 
         if not isinstance(value, list):
             f.error("answer", N_("must be a list of option ids, not %(type)s"), type=_type_name(value))
         else:
-            answers = _answer_ids(f, value, ids, "options")
+            answers = _answer_ids(f, value, ids, NOT_AN_OPTION)
     scoring = f.choice("scoring", ("all_or_nothing", "partial"), "all_or_nothing")
     penalty = None
     if scoring == "partial":
@@ -1298,7 +1300,7 @@ def _read_hotspot(loader: _CourseLoader, f: _Fields) -> tuple[dict[str, Any] | N
         if not isinstance(value, list):
             f.error("answer", N_("must be a list of region ids, not %(type)s"), type=_type_name(value))
         else:
-            answers = _answer_ids(f, value, valid, "regions")
+            answers = _answer_ids(f, value, valid, NOT_A_REGION)
     if answers and valid and set(valid) <= set(answers):
         report.warning(
             f.path, f.line("answer"), f.name("answer"),

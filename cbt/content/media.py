@@ -181,11 +181,10 @@ def check_svg(data: bytes) -> SvgReport:
         if report.root is None:
             report.root = f"{namespace} {local}" if namespace else local
             view_box = attrs.get("viewBox")
-            numbers = (
-                [float(n) for n in re.split(r"[\s,]+", view_box.strip()) if n]
-                if view_box and re.fullmatch(r"[\s,0-9.eE+-]+", view_box)
-                else []
-            )
+            try:
+                numbers = [float(n) for n in re.split(r"[\s,]+", (view_box or "").strip()) if n]
+            except ValueError:
+                numbers = []
             if len(numbers) == 4 and numbers[2] > 0 and numbers[3] > 0:
                 report.box = (numbers[0], numbers[1], numbers[2], numbers[3])
             else:
@@ -253,12 +252,12 @@ def inspect_media(path: Path, rel: str) -> MediaInfo:
     info.size = path.stat().st_size
     limit = SIZE_LIMITS[kind]
     if info.size > limit:
-        error(
-            N_("%(kind)s is %(size)s bytes, over the limit of %(limit)s bytes"),
-            kind=kind,
-            size=info.size,
-            limit=limit,
+        message = (
+            N_("image is %(size)s bytes, over the limit of %(limit)s bytes")
+            if kind == "image"
+            else N_("video is %(size)s bytes, over the limit of %(limit)s bytes")
         )
+        error(message, size=info.size, limit=limit)
         return info
     if kind == "image":
         data = path.read_bytes()  # at most 5 MB, and SVG needs all of it

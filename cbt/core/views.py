@@ -34,6 +34,13 @@ def healthz() -> tuple[Response, int]:
     return jsonify(status="ok", database="ok"), 200
 
 
+@bp.get("/session/ping")
+@roles_required()
+def ping() -> tuple[str, int]:
+    """Keep a signed-in session alive when the trainee answers the idle warning ("Stay signed in")."""
+    return "", 204
+
+
 @bp.post("/language")
 @public
 def set_language() -> Response:

@@ -82,7 +82,7 @@ def export_command(slug: str, number: int | None, target: Path) -> None:
         try:
             written = write_course(course, target, source)
         except FileExistsError as error:
-            raise click.ClickException(_("%(path)s exists and is not empty.", path=str(error))) from error
+            raise click.ClickException(_("%(path)s exists and is not empty.", path=str(target / slug))) from error
     click.echo(_("Exported %(course)s version %(version)d to %(path)s.",
                  course=slug, version=version.version, path=str(written)))
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from cbt.audit.services import record
 from cbt.content import schema
 from cbt.content.archive import safe_extract_zip
-from cbt.content.errors import ContentError, N_, has_errors
+from cbt.content.errors import N_, ContentError, has_errors
 from cbt.content.loader import load_course
 from cbt.content.render import render_inline, render_markdown
 from cbt.courses.media_store import media_store

@@ -181,7 +181,17 @@ def progress_for(user_id: int, version: CourseVersion) -> tuple[completion.Progr
 
 
 def check_completion(user_id: int, version: CourseVersion) -> bool:
-    """Store the completion once, when the rule is first met; True if the course is (now) complete."""
+    """Store the completion once, when the rule is first met; True if the course is (now) complete.
+
+    The trainee's enrolment row is locked first (``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already
+    serializes writers). Without it, on PostgreSQL an exam submitted in one tab and the last lesson
+    finished in another each count only their own uncommitted step, both conclude "not yet", and the
+    completion is never stored. With it, the second check waits for the first to commit and sees both.
+    """
+    session.execute(
+        select(Enrollment.id).where(Enrollment.user_id == user_id, Enrollment.course_id == version.course_id)
+        .with_for_update()
+    )
     progress, _standings = progress_for(user_id, version)
     if not completion.is_complete(version.completion, progress):
         return False

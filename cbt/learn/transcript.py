@@ -44,7 +44,7 @@ def transcript_rows(user_id: int) -> list[TranscriptRow]:
         vid = enrollment.course_version_id
         module_quizzes = [q for q, v, m in quizzes if v == vid and m is not None]
         exam = next((q for q, v, m in quizzes if v == vid and m is None), None)
-        done, total = counts.get(vid, (0, 0))
+        total, done = counts.get(vid, (0, 0))  # lesson_counts gives (lessons, completed)
         completion = completions.get(enrollment.course_id)
         rows.append(TranscriptRow(
             version=versions[vid], started_at=enrollment.started_at, last_activity_at=enrollment.last_activity_at,

@@ -70,12 +70,14 @@ def _options_layout(spec: Mapping[str, Any], rng: random.Random, shuffle: bool) 
     return {"options": _order([o["id"] for o in spec["options"]], rng, shuffle)}
 
 
-def _options_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any]) -> dict[str, Any]:
+def _options_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str,
+                  Any]) -> dict[str, Any]:
     html = {o["id"]: o["text"] for o in rendered["options"]}
     return {"options": [html[oid] for oid in layout["options"]]}
 
 
-def _single_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _single_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                  previous: Answer | None = None) -> Answer | None:
     index = _pick_index(form, "answer", len(layout["options"]))
     return None if index is None else {"choice": layout["options"][index]}
 
@@ -84,7 +86,8 @@ def _single_grade(spec: Mapping[str, Any], answer: Answer) -> float:
     return 1.0 if answer.get("choice") == spec["answer"] else 0.0
 
 
-def _multiple_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _multiple_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                    previous: Answer | None = None) -> Answer | None:
     chosen = set()
     for raw in form.get("answer") or []:
         raw = str(raw)
@@ -109,11 +112,13 @@ def _tf_layout(spec: Mapping[str, Any], rng: random.Random, shuffle: bool) -> di
     return {}
 
 
-def _tf_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any]) -> dict[str, Any]:
+def _tf_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any]) -> dict[str,
+             Any]:
     return {}
 
 
-def _tf_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _tf_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+              previous: Answer | None = None) -> Answer | None:
     raw = _first(form, "answer")
     if raw == "":
         return None
@@ -129,10 +134,11 @@ def _tf_grade(spec: Mapping[str, Any], answer: Answer) -> float:
 # --- short_text -----------------------------------------------------------------------------------
 
 def normalize_text(text: str) -> str:
-    """Compare typed answers fairly: Unicode NFKC, case-folded, whitespace collapsed, outer punctuation dropped.
+    """Compare typed answers fairly: NFKC, case-folded, whitespace collapsed, outer punctuation dropped.
 
-    NFKC makes a decomposed ``қ`` (к + combining descender) equal to the precomposed letter, and
-    ``casefold`` handles Cyrillic and Kazakh capitals (Ә/ә, Ү/ү, І/і).
+    NFKC makes decomposed letters (``й`` as и + U+0306, ``ё`` as е + U+0308, Latin-script ``ş``) equal to
+    the precomposed ones, and ``casefold`` handles Cyrillic and Kazakh capitals (Ә/ә, Ү/ү, І/і). The Kazakh
+    letters қ ә і ң ғ ү ұ ө һ have no decomposition in Unicode, so there is no other form of them to merge.
     """
     text = unicodedata.normalize("NFKC", text).casefold()
     text = re.sub(r"\s+", " ", text).strip()
@@ -143,7 +149,8 @@ def _text_layout(spec: Mapping[str, Any], rng: random.Random, shuffle: bool) -> 
     return {}
 
 
-def _text_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _text_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                previous: Answer | None = None) -> Answer | None:
     raw = _first(form, "answer")[:500]
     return {"text": raw} if raw else None
 
@@ -169,7 +176,8 @@ def parse_number(raw: str) -> float:
     return value
 
 
-def _numeric_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _numeric_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                   previous: Answer | None = None) -> Answer | None:
     raw = _first(form, "answer")
     return None if raw == "" else {"value": parse_number(raw[:50])}
 
@@ -193,14 +201,16 @@ def _matching_layout(spec: Mapping[str, Any], rng: random.Random, shuffle: bool)
     return {"lefts": _order([p["id"] for p in spec["pairs"]], rng, shuffle), "rights": rights}
 
 
-def _matching_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any]) -> dict[str, Any]:
+def _matching_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str,
+                   Any]) -> dict[str, Any]:
     left = {p["id"]: p["left"] for p in rendered["pairs"]}
     right = {p["id"]: p["right"] for p in rendered["pairs"]}
     right.update({d["id"]: d["text"] for d in rendered.get("distractors") or []})
     return {"lefts": [left[i] for i in layout["lefts"]], "rights": [right[i] for i in layout["rights"]]}
 
 
-def _matching_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _matching_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                    previous: Answer | None = None) -> Answer | None:
     pairs = {}
     for index, left_id in enumerate(layout["lefts"]):
         choice = _pick_index(form, f"match-{index}", len(layout["rights"]))
@@ -227,12 +237,14 @@ def _ordering_layout(spec: Mapping[str, Any], rng: random.Random, shuffle: bool)
     return {"items": shown}
 
 
-def _ordering_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any]) -> dict[str, Any]:
+def _ordering_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str,
+                   Any]) -> dict[str, Any]:
     html = {i["id"]: i["text"] for i in rendered["items"]}
     return {"items": [html[i] for i in layout["items"]]}
 
 
-def _ordering_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _ordering_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                    previous: Answer | None = None) -> Answer | None:
     size = len(layout["items"])
     raw = [_first(form, f"position-{index}") for index in range(size)]
     if not any(raw):
@@ -275,13 +287,15 @@ def _hotspot_layout(spec: Mapping[str, Any], rng: random.Random, shuffle: bool) 
     return {"regions": _order([r["id"] for r in spec["regions"]], rng, True)}
 
 
-def _hotspot_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any]) -> dict[str, Any]:
+def _hotspot_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str,
+                  Any]) -> dict[str, Any]:
     labels = {r["id"]: r["label"] for r in rendered["regions"]}
     return {"image_url": rendered.get("image_url"), "box": rendered.get("box"), "alt": rendered.get("alt"),
             "regions": [labels[r] for r in layout["regions"]]}
 
 
-def _hotspot_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _hotspot_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                   previous: Answer | None = None) -> Answer | None:
     x, y = _first(form, "x"), _first(form, "y")
     if x and y:
         try:
@@ -328,7 +342,8 @@ def scenario_position(spec: Mapping[str, Any], path: Sequence[str]) -> str | Non
 
 
 def _scenario_layout(spec: Mapping[str, Any], rng: random.Random, shuffle: bool) -> dict[str, Any]:
-    return {"choices": {s["id"]: _order([c["id"] for c in s["choices"]], rng, shuffle) for s in spec["steps"]}}
+    return {"choices": {s["id"]: _order([c["id"] for c in s["choices"]], rng, shuffle)
+                        for s in spec["steps"]}}
 
 
 def scenario_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any],
@@ -352,11 +367,13 @@ def scenario_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: 
     return view
 
 
-def _scenario_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str, Any]) -> dict[str, Any]:
+def _scenario_view(spec: Mapping[str, Any], rendered: Mapping[str, Any], layout: Mapping[str,
+                   Any]) -> dict[str, Any]:
     return scenario_view(spec, rendered, layout, [])
 
 
-def _scenario_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form, previous: Answer | None = None) -> Answer | None:
+def _scenario_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Form,
+                    previous: Answer | None = None) -> Answer | None:
     """One step at a time: the path so far is the saved answer; the form adds the next choice."""
     path = list((previous or {}).get("path") or [])
     if _first(form, "answer") == "":
@@ -364,7 +381,8 @@ def _scenario_parse(spec: Mapping[str, Any], layout: Mapping[str, Any], form: Fo
     return advance_scenario(spec, layout, path, form)
 
 
-def advance_scenario(spec: Mapping[str, Any], layout: Mapping[str, Any], path: Sequence[str], form: Form) -> Answer:
+def advance_scenario(spec: Mapping[str, Any], layout: Mapping[str, Any], path: Sequence[str],
+                     form: Form) -> Answer:
     current = scenario_position(spec, path)
     if current is None:
         raise AnswerError(N_("This case study is already finished."))
@@ -390,11 +408,15 @@ def scenario_points(spec: Mapping[str, Any], path: Sequence[str]) -> float:
 
 
 def best_scenario_points(spec: Mapping[str, Any]) -> float:
+    """The best total a path can reach; each step is solved once (paths that rejoin would be exponential)."""
     steps = scenario_steps(spec)
+    memo: dict[str, float] = {}
 
     def best(step_id: str) -> float:
-        return max(float(c.get("points") or 0) + (best(c["next"]) if c.get("next") else 0.0)
-                   for c in steps[step_id]["choices"])
+        if step_id not in memo:
+            memo[step_id] = max(float(c.get("points") or 0) + (best(c["next"]) if c.get("next") else 0.0)
+                                for c in steps[step_id]["choices"])
+        return memo[step_id]
 
     return best(spec["start"])
 
@@ -425,13 +447,14 @@ TYPES: dict[str, QuestionType] = {
 }
 
 
-def grade(question_type: str, spec: Mapping[str, Any], answer: Answer | None, points: float) -> tuple[float, float]:
+def grade(question_type: str, spec: Mapping[str, Any], answer: Answer | None, points: float) -> tuple[float,
+          float]:
     """``(score, fraction)`` for an answer; no answer earns 0. The score always lies in [0, points]."""
     if not answer:
         return 0.0, 0.0
     try:
         fraction = TYPES[question_type].grade(spec, answer)
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
         fraction = 0.0  # a malformed stored answer earns nothing rather than breaking grading
     fraction = max(0.0, min(1.0, fraction))
     return round(points * fraction, 4), fraction

@@ -6,14 +6,18 @@ question or a finished attempt whose review policy allows it).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+
+from markupsafe import escape
 
 from cbt.courses.models import QuestionVersion
 from cbt.quiz import grading
 from cbt.quiz.models import Response
 
 
-def filled(question: QuestionVersion, layout: dict[str, Any], answer: dict[str, Any] | None) -> dict[str, Any]:
+def filled(question: QuestionVersion, layout: dict[str, Any], answer: dict[str, Any] | None) -> dict[str,
+           Any]:
     """The saved answer in terms of the page's positions, to pre-fill the form."""
     if not answer:
         return {}
@@ -28,13 +32,15 @@ def filled(question: QuestionVersion, layout: dict[str, Any], answer: dict[str, 
         return {"text": answer.get("text", "")}
     if kind == "numeric":
         value = answer.get("value")
-        return {"text": f"{value:g}" if isinstance(value, (int, float)) else ""}
+        return {"text": format_number(value) if isinstance(value, (int, float)) else ""}
     if kind == "matching":
         pairs = answer.get("pairs") or {}
-        return {"match": {i: _index(layout["rights"], pairs.get(left)) for i, left in enumerate(layout["lefts"])}}
+        return {"match": {i: _index(layout["rights"], pairs.get(left))
+                          for i, left in enumerate(layout["lefts"])}}
     if kind == "ordering":
         order = answer.get("order") or []
-        return {"positions": {i: order.index(item) + 1 for i, item in enumerate(layout["items"]) if item in order}}
+        return {"positions": {i: order.index(item) + 1
+                              for i, item in enumerate(layout["items"]) if item in order}}
     if kind == "hotspot":
         if "point" in answer:
             return {"point": answer["point"]}
@@ -44,18 +50,32 @@ def filled(question: QuestionVersion, layout: dict[str, Any], answer: dict[str, 
     return {}
 
 
+def format_number(value: Any) -> str:
+    """A stored number as the trainee would type it: every digit, no exponent.
+
+    ``f"{value:g}"`` keeps six significant digits: 12345.67 became "12345.7" and 1000000 "1e+06", so a
+    resumed page silently saved a different answer, or one the number parser refuses.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return str(value)
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _index(items: list[str], value: Any) -> int | None:
     return items.index(value) if value in items else None
 
 
-def question_review(question: QuestionVersion, response: Response | None, layout: dict[str, Any]) -> dict[str, Any]:
+def question_review(question: QuestionVersion, response: Response | None, layout: dict[str,
+                    Any]) -> dict[str, Any]:
     """Prompt, the trainee's answer, the correct answer, feedback and score, as localized HTML pieces."""
     spec, rendered = question.spec, question.rendered["spec"]
     answer = response.answer if response else None
     score, fraction = (response.score, response.fraction) if response and response.score is not None else (
         grading.grade(question.type, spec, answer, question.points))
     item: dict[str, Any] = {
-        "question": question, "prompt": question.rendered["prompt"], "feedback": question.rendered.get("feedback"),
+        "question": question, "prompt": question.rendered["prompt"],
+        "feedback": question.rendered.get("feedback"),
         "score": score or 0.0, "points": question.points, "fraction": fraction or 0.0,
         "given": [], "correct": [], "option_feedback": [],
     }
@@ -63,7 +83,8 @@ def question_review(question: QuestionVersion, response: Response | None, layout
     if kind in ("single", "multiple"):
         texts = {o["id"]: o["text"] for o in rendered["options"]}
         feedback = {o["id"]: o.get("feedback") for o in rendered["options"]}
-        chosen = [answer.get("choice")] if kind == "single" and answer else list((answer or {}).get("choices") or [])
+        chosen = ([answer.get("choice")] if kind == "single" and answer
+                  else list((answer or {}).get("choices") or []))
         keys = [spec["answer"]] if kind == "single" else list(spec["answer"])
         item["given"] = [{"html": texts[c]} for c in chosen if c in texts]
         item["correct"] = [{"html": texts[c]} for c in keys]
@@ -75,11 +96,13 @@ def question_review(question: QuestionVersion, response: Response | None, layout
     elif kind == "short_text":
         if answer:
             item["given"] = [{"text": answer.get("text", "")}]
-        item["correct"] = [{"text": ", ".join(words)} for _loc, words in spec["answer"].items()][:1]
+        # In the reader's language (it was the file's first locale, Kazakh, for all); escaped: plain text.
+        item["correct"] = [{"html": {loc: str(escape(", ".join(words)))
+                                     for loc, words in spec["answer"].items()}}]
         item["accepted"] = spec["answer"]
     elif kind == "numeric":
         if answer:
-            item["given"] = [{"text": f"{answer.get('value'):g}"}]
+            item["given"] = [{"text": format_number(answer.get("value"))}]
         tolerance = spec.get("tolerance") or 0
         mode = spec.get("tolerance_mode") or "absolute"
         item["correct"] = [{"number": spec["answer"], "tolerance": tolerance, "mode": mode,
@@ -102,7 +125,8 @@ def question_review(question: QuestionVersion, response: Response | None, layout
             item["given"] = [{"html": labels.get(answer["region"])}]
         elif answer and "point" in answer:
             x, y = answer["point"]
-            inside = [r["id"] for r in spec["regions"] if grading.point_in_region(x, y, r["shape"], r["coords"])]
+            inside = [r["id"] for r in spec["regions"]
+                      if grading.point_in_region(x, y, r["shape"], r["coords"])]
             item["given"] = [{"html": labels[inside[0]]} if inside else {"point": answer["point"]}]
         item["correct"] = [{"html": labels[r]} for r in spec["answer"]]
     elif kind == "scenario":

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from cbt.courses.models import Module, QuestionVersion, Quiz
 from cbt.db import session, upsert, utcnow
@@ -37,7 +37,8 @@ class SaveResult:
 
 def attempts_of(user_id: int, quiz_id: int) -> list[Attempt]:
     return list(session.scalars(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id).order_by(Attempt.number)))
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id)
+        .order_by(Attempt.number)))
 
 
 def open_attempt(user_id: int, quiz_id: int) -> Attempt | None:
@@ -52,7 +53,8 @@ def start_refusal(quiz: Quiz, attempts: list[Attempt], now: datetime) -> str | N
     if quiz.closes_at and now >= quiz.closes_at:
         return _("This quiz closed on %(when)s.", when=_format(quiz.closes_at))
     if quiz.attempts and len(attempts) >= quiz.attempts:
-        return ngettext("You have used your %(num)d attempt.", "You have used all %(num)d attempts.", quiz.attempts)
+        return ngettext("You have used your %(num)d attempt.", "You have used all %(num)d attempts.",
+                        quiz.attempts)
     finished = [a for a in attempts if a.submitted_at]
     if quiz.attempt_delay_minutes and finished:
         ready = finished[-1].submitted_at + timedelta(minutes=quiz.attempt_delay_minutes)
@@ -108,7 +110,8 @@ def start_attempt(user: Any, quiz: Quiz, access_code: str | None, now: datetime 
 
 
 def _seen_question_slugs(user_id: int, quiz_id: int) -> set[str]:
-    rows = session.scalars(select(Attempt.question_ids).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id))
+    rows = session.scalars(select(Attempt.question_ids).where(
+        Attempt.user_id == user_id, Attempt.quiz_id == quiz_id))
     ids = {qid for row in rows for qid in row}
     if not ids:
         return set()
@@ -186,7 +189,8 @@ def save_answer(attempt: Attempt, question: QuestionVersion, form: Mapping[str, 
     if existing is not None and existing.score is not None and _practice(attempt):
         return SaveResult("locked", attempt.seq, existing.answer)
     layout = attempt.layout[str(question.id)]
-    answer = grading.TYPES[question.type].parse(question.spec, layout, form, existing.answer if existing else None)
+    previous = existing.answer if existing else None
+    answer = grading.TYPES[question.type].parse(question.spec, layout, form, previous)
     if answer is None:
         return SaveResult("saved", attempt.seq, None)
     new_seq = session.execute(
@@ -196,14 +200,18 @@ def save_answer(attempt: Attempt, question: QuestionVersion, form: Mapping[str, 
     if new_seq is None:
         return SaveResult("closed", attempt.seq)
     attempt.seq = new_seq
-    session.execute(upsert(
+    written = session.execute(upsert(
         Response,
         {"attempt_id": attempt.id, "question_version_id": question.id, "answer": answer, "saved_at": now,
          "seq": new_seq, "uuid": uuid.uuid4()},
         ["attempt_id", "question_version_id"],
         {"answer": answer, "saved_at": now, "seq": new_seq},
         where=Response.seq <= base_seq,
-    ))
+    ).returning(Response.id)).first()
+    if written is None:
+        # Another tab saved this question after our read (PostgreSQL runs the two requests side by side):
+        # its answer is kept, and this one must not be reported as saved.
+        return SaveResult("stale", new_seq)
     return SaveResult("saved", new_seq, answer)
 
 
@@ -213,13 +221,17 @@ def _practice(attempt: Attempt) -> bool:
 
 def check_answer(attempt: Attempt, question: QuestionVersion) -> Response | None:
     """Practice mode: grade one saved answer now, so its feedback can be shown (the answer is then locked)."""
+    if not _practice(attempt):
+        return None  # an exam is graded at submission only, whatever a hand-made request asks
     response = session.scalar(select(Response).where(
         Response.attempt_id == attempt.id, Response.question_version_id == question.id))
     if response is None or response.score is not None:
         return response
-    if question.type == "scenario" and grading.scenario_position(question.spec, response.answer.get("path", [])):
+    path = response.answer.get("path", [])
+    if question.type == "scenario" and grading.scenario_position(question.spec, path):
         return response  # a case study is checked when it ends
-    response.score, response.fraction = grading.grade(question.type, question.spec, response.answer, question.points)
+    response.score, response.fraction = grading.grade(
+        question.type, question.spec, response.answer, question.points)
     session.flush()
     return response
 
@@ -228,10 +240,12 @@ def submit(attempt: Attempt, now: datetime | None = None) -> bool:
     """Finish and grade the attempt; True if this call did it (a second submit changes nothing)."""
     now = now or utcnow()
     grace = timedelta(seconds=attempt.quiz.grace_seconds)
-    status = "expired" if attempt.deadline_at is not None and now > attempt.deadline_at + grace else "submitted"
+    late = attempt.deadline_at is not None and now > attempt.deadline_at + grace
+    status = "expired" if late else "submitted"
     won = session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status=status, submitted_at=min(now, attempt.deadline_at + grace) if attempt.deadline_at else now)
+        .values(status=status,
+                submitted_at=min(now, attempt.deadline_at + grace) if attempt.deadline_at else now)
     ).rowcount
     if won != 1:
         session.refresh(attempt)
@@ -298,12 +312,16 @@ def review_visible(attempt: Attempt, now: datetime | None = None) -> bool:
 
 
 def has_running_attempt(user: Any) -> bool:
-    """Idle exemption: a trainee in the middle of an attempt is not signed out for thinking quietly."""
+    """Idle exemption: a trainee in the middle of an attempt is not signed out for thinking quietly.
+
+    The exemption lasts until the deadline plus the quiz's grace seconds, when the final submit is still
+    accepted (only asked about sessions already idle, so loading the few open attempts costs nothing).
+    """
     now = utcnow()
-    count = session.scalar(select(func.count(Attempt.id)).where(
-        Attempt.user_id == user.id, Attempt.status == "in_progress",
-        (Attempt.deadline_at.is_(None)) | (Attempt.deadline_at > now)))
-    return bool(count)
+    running = session.scalars(select(Attempt).where(
+        Attempt.user_id == user.id, Attempt.status == "in_progress"))
+    return any(a.deadline_at is None or now <= a.deadline_at + timedelta(seconds=a.quiz.grace_seconds)
+               for a in running)
 
 
 def init_app(app: Any) -> None:

@@ -53,8 +53,9 @@ def overview(quiz_id: int) -> str:
     refusal = None if running else services.start_refusal(quiz, attempts, utcnow())
     overall = grading.aggregate(quiz.grading_method, [a.percent or 0 for a in finished])
     question_count = sum(int(r["count"]) for r in quiz.draw) if quiz.draw else None
-    return render_template("quiz/overview.html", quiz=quiz, attempts=finished, running=running, refusal=refusal,
-                           overall=overall, question_count=question_count, version=quiz_version(quiz))
+    return render_template("quiz/overview.html", quiz=quiz, attempts=finished, running=running,
+                           refusal=refusal, overall=overall, question_count=question_count,
+                           version=quiz_version(quiz))
 
 
 def quiz_version(quiz: Quiz) -> Any:
@@ -96,7 +97,8 @@ def _page_context(attempt: Attempt, page: int) -> dict[str, Any]:
     qtype = grading.TYPES[question.type]
     rendered = question.rendered["spec"]
     if question.type == "scenario":
-        view = grading.scenario_view(question.spec, rendered, layout, (response.answer if response else {}).get("path", []))
+        path = (response.answer if response else {}).get("path", [])
+        view = grading.scenario_view(question.spec, rendered, layout, path)
     else:
         view = qtype.trainee_view(question.spec, rendered, layout)
     checked = response is not None and response.score is not None and attempt.quiz.kind == "practice"
@@ -155,7 +157,9 @@ def save(attempt_id: int, page: int) -> str | WerkzeugResponse:
         flash(_("This answer was changed in another window or tab after this page was opened. "
                 "The newer answer is kept; check it and change it here if needed."), "warning")
         return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page))
-    if result.status == "locked":
+    if result.status == "locked" and _carries_answer(request.form):
+        # A checked answer is shown with disabled inputs, which send nothing: only an attempt to change it
+        # (another tab, a hand-made request) deserves the message, not every "Next" from the checked page.
         flash(_("You have already checked this answer; it can no longer be changed."), "info")
     if action == "check" or (question.type == "scenario" and action == "step"):
         return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page))
@@ -166,6 +170,11 @@ def save(attempt_id: int, page: int) -> str | WerkzeugResponse:
     if action == "finish" or page >= len(questions):
         return redirect(url_for("quiz.finish", attempt_id=attempt.id))
     return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page + 1))
+
+
+def _carries_answer(form: Any) -> bool:
+    return any(value.strip() for key, value in form.items(multi=True)
+               if key not in ("csrf_token", "seq", "question", "action"))
 
 
 @bp.post("/attempts/<int:attempt_id>/autosave")
@@ -227,5 +236,6 @@ def result(attempt_id: int) -> str | WerkzeugResponse:
         for q in services.questions_of(attempt):
             items.append(review.question_review(q, responses.get(q.id), attempt.layout[str(q.id)]))
     seconds = int(((attempt.submitted_at or utcnow()) - attempt.started_at).total_seconds())
-    return render_template("quiz/result.html", attempt=attempt, quiz=attempt.quiz, items=items, visible=visible,
-                           minutes_taken=max(1, round(seconds / 60)), version=quiz_version(attempt.quiz))
+    return render_template("quiz/result.html", attempt=attempt, quiz=attempt.quiz, items=items,
+                           visible=visible, minutes_taken=max(1, round(seconds / 60)),
+                           version=quiz_version(attempt.quiz))

@@ -111,17 +111,20 @@ def test_absolute_timeout(client, auth, db):
     assert client.get("/").status_code == 302
 
 
-def test_idle_minutes_are_configurable(app_config, create_user):
+def test_idle_minutes_are_configurable(app_config, create_user, db):
+    """The page tells its script the configured idle time; the server applies the same limit."""
     from cbt import create_app
     from tests.conftest import Auth
 
     app_config["SESSION_IDLE_MINUTES"] = 5
     application = create_app(app_config)
     client = application.test_client()
-    assert 'http-equiv="refresh"' not in client.get("/login").get_data(as_text=True)  # nobody to sign out
-    auth = Auth(client, create_user)
-    auth.login_as("trainee")
-    assert '<meta http-equiv="refresh" content="305">' in client.get("/").get_data(as_text=True)
+    assert "idle-warning" not in client.get("/login").get_data(as_text=True)  # nobody to sign out
+    Auth(client, create_user).login_as("trainee")
+    assert 'data-idle-seconds="300"' in client.get("/").get_data(as_text=True)
+    db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=6)))
+    db.commit()
+    assert client.get("/").status_code == 302
     application.extensions["cbt.db"].engine.dispose()
 
 
@@ -144,8 +147,12 @@ def test_anonymous_is_sent_to_sign_in_with_next(client):
 def test_change_password(client, auth, db):
     user = auth.login_as("trainee")
     token = csrf_token(client, "/account/password")
-    form = {"csrf_token": token, "current_password": TEST_PASSWORD, "new_password": "Brand-New-Secret-9",
-            "confirm_password": "Brand-New-Secret-9"}
+    form = {
+        "csrf_token": token,
+        "current_password": TEST_PASSWORD,
+        "new_password": "Brand-New-Secret-9",
+        "confirm_password": "Brand-New-Secret-9",
+    }
     assert client.post("/account/password", data=form).status_code == 302
     auth.logout()
     assert auth.login(user.username).status_code == 200  # old password refused
@@ -157,16 +164,42 @@ def test_change_password_errors_are_shown_and_nothing_changes(client, auth, db):
     before = db.scalar(select(User.password_hash).where(User.id == user.id))
     token = csrf_token(client, "/account/password")
     cases = [
-        ({"current_password": "nope-nope-nope", "new_password": "Brand-New-Secret-9", "confirm_password": "Brand-New-Secret-9"},
-         "The current password is not correct."),
-        ({"current_password": TEST_PASSWORD, "new_password": "short", "confirm_password": "short"},
-         "at least 12 characters"),
-        ({"current_password": TEST_PASSWORD, "new_password": "Brand-New-Secret-9", "confirm_password": "other-other-9"},
-         "The two new passwords are not the same."),
-        ({"current_password": TEST_PASSWORD, "new_password": f"{user.username}-long-pass", "confirm_password": f"{user.username}-long-pass"},
-         "must not contain the username"),
-        ({"current_password": TEST_PASSWORD, "new_password": "passwordpassword", "confirm_password": "passwordpassword"},
-         "too common"),
+        (
+            {
+                "current_password": "nope-nope-nope",
+                "new_password": "Brand-New-Secret-9",
+                "confirm_password": "Brand-New-Secret-9",
+            },
+            "The current password is not correct.",
+        ),
+        (
+            {"current_password": TEST_PASSWORD, "new_password": "short", "confirm_password": "short"},
+            "at least 12 characters",
+        ),
+        (
+            {
+                "current_password": TEST_PASSWORD,
+                "new_password": "Brand-New-Secret-9",
+                "confirm_password": "other-other-9",
+            },
+            "The two new passwords are not the same.",
+        ),
+        (
+            {
+                "current_password": TEST_PASSWORD,
+                "new_password": f"{user.username}-long-pass",
+                "confirm_password": f"{user.username}-long-pass",
+            },
+            "must not contain the username",
+        ),
+        (
+            {
+                "current_password": TEST_PASSWORD,
+                "new_password": "passwordpassword",
+                "confirm_password": "passwordpassword",
+            },
+            "too common",
+        ),
     ]
     for data, message in cases:
         response = client.post("/account/password", data={"csrf_token": token, **data})
@@ -184,8 +217,15 @@ def test_password_change_ends_other_sessions(app, client, auth, create_user):
     Auth(other, create_user).login(user.username)
     assert other.get("/").status_code == 200
     token = csrf_token(client, "/account/password")
-    client.post("/account/password", data={"csrf_token": token, "current_password": TEST_PASSWORD,
-                                           "new_password": "Brand-New-Secret-9", "confirm_password": "Brand-New-Secret-9"})
+    client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": TEST_PASSWORD,
+            "new_password": "Brand-New-Secret-9",
+            "confirm_password": "Brand-New-Secret-9",
+        },
+    )
     assert client.get("/").status_code == 200
     assert other.get("/").status_code == 302
 

@@ -1,0 +1,159 @@
+"""Browser tests: Debian's chromium driven by Playwright against the app served by waitress on loopback.
+
+The server gets its own fresh SQLite database (whatever engine the rest of the suite uses), the demo data
+and the ``field-drill`` fixture course with one question of every type. Without chromium these tests are
+skipped locally and fail in CI (``CBT_BROWSER_REQUIRED=1``), so a missing browser can never pass silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+FIELD_DRILL = ROOT / "tests" / "fixtures" / "courses" / "field-drill"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PASSWORD = "Browser-Test-Pass-1"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "cbt", *args],
+            env=self.env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def create_user(self, username: str, role: str = "trainee", locale: str | None = None) -> str:
+        args = ["users", "create", username, "--role", role, "--name", f"Officer {username}", "--password-stdin"]
+        if locale:
+            args += ["--locale", locale]
+        self.cli(*args, stdin=PASSWORD + "\n")
+        return username
+
+
+def start_server(tmp: Path, **settings: str) -> LiveServer:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CBT_DATABASE_URL": f"sqlite:///{tmp}/browser.sqlite3",
+        "CBT_INSTANCE_PATH": str(tmp / "instance"),
+        "CBT_PASSWORD_HASH_MEMORY_KIB": "1024",
+        "CBT_PASSWORD_HASH_TIME_COST": "1",
+        "CBT_DEFAULT_LOCALE": "kk",
+        **settings,
+    }
+    env.pop("CBT_TEST_DATABASE_URL", None)
+    for args in (["db", "upgrade"], ["courses", "import", str(FIELD_DRILL)]):
+        subprocess.run([sys.executable, "-m", "cbt", *args], env=env, check=True, capture_output=True, timeout=120)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cbt", "serve", "--port", str(port), "--threads", "8"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        raise RuntimeError("the server did not start")
+    return LiveServer(url, env, process)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("live"))
+    yield server
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        if os.environ.get("CBT_BROWSER_REQUIRED"):
+            pytest.fail("chromium is not installed but CBT_BROWSER_REQUIRED is set")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(10000)
+    yield tab
+    context.close()
+
+
+def axe_check(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core on the current page; return serious and critical violations (evaluated outside CSP)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def assert_accessible(page: Any) -> None:
+    violations = axe_check(page)
+    assert violations == [], json.dumps({"url": page.url, "violations": violations}, ensure_ascii=False, indent=1)
+
+
+def sign_in(page: Any, server: LiveServer, username: str, password: str = PASSWORD) -> None:
+    page.goto(server.url + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form[action='/login'] button[type=submit]")
