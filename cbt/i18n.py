@@ -104,9 +104,9 @@ def format_minutes(minutes: float | int | None) -> str:
 
     total = int(round(float(minutes)))
     if total < 60:
-        return format_timedelta(timedelta(minutes=total), threshold=10, format="short")
+        return format_timedelta(timedelta(minutes=total), threshold=1, format="short")
     hours, rest = divmod(total, 60)
-    parts = [format_timedelta(timedelta(hours=hours), threshold=10, format="short")]
+    parts = [format_timedelta(timedelta(hours=hours), threshold=1, format="short")]
     if rest:
-        parts.append(format_timedelta(timedelta(minutes=rest), threshold=10, format="short"))
+        parts.append(format_timedelta(timedelta(minutes=rest), threshold=1, format="short"))
     return " ".join(parts)

@@ -123,6 +123,16 @@ def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_pat
     page.goto(live_server.url + "/learn/courses/field-drill")
     assert page.locator("#course-progress").get_attribute("value") == "100"
     assert_accessible(page)
+    shot(page, "course-kk", tmp_path)
+    # The same trainee switches language: the page stays, now in Russian, then English.
+    for locale, word in (("ru", "Модули"), ("en", "Modules")):
+        page.click(f"button[name=locale][value={locale}]")
+        assert page.get_attribute("html", "lang") == locale and word in page.inner_text("main")
+        assert page.url.endswith("/learn/courses/field-drill")
+        assert_accessible(page)
+        shot(page, f"course-{locale}", tmp_path)
+    page.goto(live_server.url + "/learn/transcript")
+    shot(page, "transcript-en", tmp_path)
     context.close()
 
 
