@@ -45,10 +45,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _blueprints() -> list[Any]:
     """Every feature's blueprint, registered in this order (the first wins a template name clash)."""
+    from cbt.admin.views import bp as admin_bp
     from cbt.auth.views import bp as auth_bp
+    from cbt.author.views import bp as author_bp
+    from cbt.certificates.views import bp as certificates_bp
+    from cbt.cohorts.views import bp as cohorts_bp
     from cbt.core.views import bp as core_bp
     from cbt.courses.views import bp as courses_bp
     from cbt.learn.views import bp as learn_bp
     from cbt.quiz.views import bp as quiz_bp
+    from cbt.reports.views import bp as reports_bp
 
-    return [core_bp, auth_bp, courses_bp, learn_bp, quiz_bp]
+    return [core_bp, auth_bp, courses_bp, learn_bp, quiz_bp, cohorts_bp, admin_bp, reports_bp, certificates_bp,
+            author_bp]

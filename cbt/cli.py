@@ -31,7 +31,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 
 
 @db_cli.command("upgrade")
-@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--revision", default="heads", show_default=True, help="Target revision.")
 def db_upgrade(revision: str) -> None:
     """Create the schema or migrate it to the latest version."""
     from cbt import migrations
@@ -43,13 +43,16 @@ def db_upgrade(revision: str) -> None:
 
 @db_cli.command("revision")
 @click.argument("message")
-def db_revision(message: str) -> None:
+@click.option("--head", default="head", show_default=True, help="Revision to build on (when there are branches).")
+@click.option("--rev-id", help="Revision id, e.g. 0005_cohorts.")
+def db_revision(message: str, head: str, rev_id: str | None) -> None:
     """Write a new migration from the difference between models and database (developers)."""
     from alembic import command
 
     from cbt import migrations
 
-    command.revision(migrations.alembic_config(get_database().engine), message=message, autogenerate=True)
+    command.revision(migrations.alembic_config(get_database().engine), message=message, autogenerate=True,
+                     head=head, rev_id=rev_id)
 
 
 @users_cli.command("create")
@@ -158,7 +161,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
 def init_app(app: Flask) -> None:
     from cbt.courses.cli import courses_cli
+    from cbt.dev.cli import dev_cli
     from cbt.i18n_cli import i18n_cli
+    from cbt.ops.cli import backup_command, restore_command
+    from cbt.reports.cli import export_command
 
-    for command in (db_cli, users_cli, demo_command, serve_command, i18n_cli, courses_cli):
+    for command in (db_cli, users_cli, demo_command, serve_command, i18n_cli, courses_cli, backup_command,
+                    restore_command, export_command, dev_cli):
         app.cli.add_command(command)

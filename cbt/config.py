@@ -22,6 +22,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 20,
     "SESSION_ABSOLUTE_HOURS": 12,
     "PASSWORD_MIN_LENGTH": 12,
+    #: Failed sign-ins allowed per account and client address within the window (0 = no limit).
+    "SIGNIN_MAX_FAILURES": 5,
+    #: Failed sign-ins allowed per client address over all accounts: high, a classroom shares one NAT address.
+    "SIGNIN_MAX_FAILURES_PER_ADDRESS": 100,
+    "SIGNIN_WINDOW_MINUTES": 15,
+    #: Number of reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted (0 = none).
+    #: Behind a TLS proxy set 1, or every trainee shares the proxy's address for sign-in throttling.
+    "PROXY_COUNT": 0,
     "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
     "PASSWORD_HASH_TIME_COST": 2,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,21 @@ def init_app(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _unstorable(error: Exception) -> tuple[str, int]:
+        """A value the database cannot hold (a 40-digit number, an over-long string on PostgreSQL): the
+        request was bad, not the server; nothing half-done is kept."""
+        log.warning("refused a value the database cannot store on %s %s: %s", request.method, request.path,
+                    type(error).__name__)
+        from cbt.db import get_session
+
+        try:
+            get_session().rollback()
+        except Exception:  # noqa: BLE001 - the page must render even when the database is gone
+            log.warning("rollback after error failed", exc_info=True)
+        return render_error(400)
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception) -> tuple[str, int]:

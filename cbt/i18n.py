@@ -100,7 +100,7 @@ def format_minutes(minutes: float | int | None) -> str:
         return ""
 
     def format_timedelta(delta: timedelta, **kwargs: Any) -> str:
-        return babel_timedelta(delta, locale=get_locale(), **kwargs)
+        return babel_timedelta(delta, locale=get_locale(), granularity="minute", **kwargs)
 
     total = int(round(float(minutes)))
     if total < 60:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, abort, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from cbt import __version__
 
@@ -43,7 +45,53 @@ def main_nav() -> list[dict[str, object]]:
     return items
 
 
+#: Ids are 32-bit integer columns on PostgreSQL; a larger number in a URL names nothing.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` limited to what an id column holds, so ``/quiz/99999999999999999999`` is a 404.
+
+    Without the bound the number reaches the database, which refuses it (SQLite: Python int too large;
+    PostgreSQL: integer out of range) and the request ends in a 500.
+    """
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:  # noqa: A002 - werkzeug's argument names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """No text a person types contains NUL; PostgreSQL cannot store it and would fail with a 500."""
+    if "\x00" in request.path or any(
+        _contains_nul(key) or _contains_nul(values)
+        for source in (request.args, request.form)
+        for key, values in source.lists()
+    ):
+        abort(400)
+    if request.is_json and _contains_nul(request.get_json(silent=True)):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_characters)
+    proxies = int(app.config["PROXY_COUNT"])
+    if proxies > 0:
+        # Only behind proxies the operator named: otherwise any client could forge its address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     add_nav(app, "core.home", _l("Home"), ("trainer", "admin"))
     add_nav(app, "learn.my_learning", _l("My learning"), ("trainee", "trainer", "admin"))
     add_nav(app, "learn.transcript", _l("Transcript"), ("trainee", "trainer", "admin"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cbt.db import Base, UUIDMixin, utcnow
@@ -78,3 +78,25 @@ class UserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(255))
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class SignInFailure(Base):
+    """One failed sign-in, kept only as long as the throttling window needs it.
+
+    The counters live in the database, not in a worker's memory, so every waitress thread, gunicorn worker
+    and server behind a load balancer sees the same count. Rows carry no password and no user id: a
+    mistyped or unknown username is counted exactly like a real one.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_username_client_address_created_at", "username", "client_address", "created_at"),
+        Index("ix_sign_in_failures_client_address_created_at", "client_address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Normalized (stripped, lower-cased, at most 80 characters) as typed, whether or not such a user exists.
+    username: Mapped[str] = mapped_column(String(80))
+    client_address: Mapped[str] = mapped_column(String(64))
+    #: Also what pruning deletes by.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from cbt.audit.services import record
-from cbt.auth import passwords
+from cbt.auth import passwords, throttle
 from cbt.auth.models import ROLES, User
 from cbt.db import session, utcnow
 
@@ -47,17 +47,30 @@ def password_errors(password: str, username: str) -> list[str]:
     return [messages[p] for p in passwords.password_problems(password, username=username, min_length=min_length)]
 
 
-def authenticate(username: str, password: str) -> User | None:
+def authenticate(username: str, password: str, client_address: str | None = None) -> User | None:
     """The active user with these credentials, or None; the same time is spent either way.
 
-    A stored hash made with older parameters is upgraded on success.
+    Raises :class:`~cbt.auth.throttle.SignInThrottled` before looking at the password when this account
+    (known or not) or this client address has failed too often lately. A failure is counted for throttling,
+    a success clears the account's failures from this address, and a stored hash made with older
+    parameters is upgraded on success.
     """
+    try:
+        throttle.check(username, client_address)
+    except throttle.SignInThrottled as refusal:
+        record("auth.sign_in_throttled", username=normalize_username(username)[:80], scope=refusal.scope)
+        throttle.log_event("auth.sign_in_throttled", username, client_address, scope=refusal.scope,
+                           retry_after=refusal.retry_after)
+        raise
     policy = hash_policy()
     user = find_user(username)
     ok = policy.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         record("auth.sign_in_failed", actor_id=user.id if user else None, username=normalize_username(username)[:80])
+        throttle.record_failure(username, client_address)
+        throttle.log_event("auth.sign_in_failed", username, client_address)
         return None
+    throttle.clear(username, client_address)
     if policy.needs_rehash(user.password_hash):
         user.password_hash = policy.hash(password)
     user.last_login_at = utcnow()

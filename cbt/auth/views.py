@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from cbt.auth import services
+from cbt.auth import services, throttle
 from cbt.auth.forms import ChangePasswordForm, LoginForm
 from cbt.auth.models import User
 from cbt.auth.sessions import end_all_sessions, end_session, start_session
@@ -24,7 +24,14 @@ def login() -> str | Response:
         return redirect(safe_next_url(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data or "", form.password.data or "")
+        try:
+            user = services.authenticate(form.username.data or "", form.password.data or "", request.remote_addr)
+        except throttle.SignInThrottled as refusal:
+            db_session.commit()  # keep the audit record
+            flash(refusal.message(), "error")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(refusal.retry_after)
+            return response
         if user is None:
             db_session.commit()  # keep the failed-attempt audit record
             flash(_("The username or password is not correct, or the account is disabled."), "error")

@@ -48,10 +48,17 @@ def import_command(paths: tuple[Path, ...]) -> None:
             session.commit()
         version = outcome.version
         if outcome.created:
-            click.echo(_("Imported %(course)s version %(version)d.", course=version.course.slug, version=version.version))
+            click.echo(
+                _("Imported %(course)s version %(version)d.", course=version.course.slug, version=version.version)
+            )
         else:
-            click.echo(_("%(course)s version %(version)d is already imported; nothing changed.",
-                         course=version.course.slug, version=version.version))
+            click.echo(
+                _(
+                    "%(course)s version %(version)d is already imported; nothing changed.",
+                    course=version.course.slug,
+                    version=version.version,
+                )
+            )
     if failed:
         raise SystemExit(1)
 
@@ -59,8 +66,13 @@ def import_command(paths: tuple[Path, ...]) -> None:
 @courses_cli.command("export")
 @click.argument("slug")
 @click.option("--version", "number", type=int, help="Version to export (default: the latest published).")
-@click.option("--to", "target", required=True, type=click.Path(path_type=Path),
-              help="A folder (the course is written inside it) or a file name ending in .zip.")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A folder (the course is written inside it) or a file name ending in .zip.",
+)
 def export_command(slug: str, number: int | None, target: Path) -> None:
     """Write a stored course version back out in the package format."""
     from cbt.content.writer import write_course, write_zip
@@ -83,8 +95,14 @@ def export_command(slug: str, number: int | None, target: Path) -> None:
             written = write_course(course, target, source)
         except FileExistsError as error:
             raise click.ClickException(_("%(path)s exists and is not empty.", path=str(target / slug))) from error
-    click.echo(_("Exported %(course)s version %(version)d to %(path)s.",
-                 course=slug, version=version.version, path=str(written)))
+    click.echo(
+        _(
+            "Exported %(course)s version %(version)d to %(path)s.",
+            course=slug,
+            version=version.version,
+            path=str(written),
+        )
+    )
 
 
 @courses_cli.command("list")
@@ -92,7 +110,8 @@ def list_command() -> None:
     """List imported courses and their versions."""
     rows = session.execute(
         select(Course.slug, CourseVersion.version, CourseVersion.status)
-        .join(CourseVersion, CourseVersion.course_id == Course.id).order_by(Course.slug, CourseVersion.version)
+        .join(CourseVersion, CourseVersion.course_id == Course.id)
+        .order_by(Course.slug, CourseVersion.version)
     ).all()
     for slug, version, status in rows:
         click.echo(f"{slug}\t{version}\t{status}")

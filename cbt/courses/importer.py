@@ -99,17 +99,32 @@ def import_course(course: schema.Course, folder: Path, *, actor_id: int | None =
         if existing.content_hash == content_hash:
             return ImportOutcome(existing, created=False)
         raise ContentError.single(
-            N_("version %(version)s of %(course)s is already imported with different content; raise the version number"),
-            "course.yaml", field="version", version=course.version, course=course.id,
+            N_(
+                "version %(version)s of %(course)s is already imported with different content; raise the version number"
+            ),
+            "course.yaml",
+            field="version",
+            version=course.version,
+            course=course.id,
         )
     version = CourseVersion(
-        course_id=row.id, version=course.version, status="published", source_locale=course.source_locale,
-        title=course.title.to_dict(), description=course.description.to_dict(), description_html={},
+        course_id=row.id,
+        version=course.version,
+        status="published",
+        source_locale=course.source_locale,
+        title=course.title.to_dict(),
+        description=course.description.to_dict(),
+        description_html={},
         audience=course.audience.to_dict() if course.audience else None,
         estimated_minutes=course.estimated_minutes,
-        completion={"lessons": course.completion.lessons, "quizzes": course.completion.quizzes,
-                    "exam": course.completion.exam},
-        content_hash=content_hash, published_at=utcnow(), created_by_id=actor_id,
+        completion={
+            "lessons": course.completion.lessons,
+            "quizzes": course.completion.quizzes,
+            "exam": course.completion.exam,
+        },
+        content_hash=content_hash,
+        published_at=utcnow(),
+        created_by_id=actor_id,
     )
     session.add(version)
     session.flush()
@@ -118,8 +133,11 @@ def import_course(course: schema.Course, folder: Path, *, actor_id: int | None =
     known_media = set()
     for media in course.media:
         sha, size = store.put_file(folder / media.path)
-        session.add(MediaAsset(course_version_id=version.id, path=media.path, sha256=sha, size=size,
-                               content_type=media.mime_type))
+        session.add(
+            MediaAsset(
+                course_version_id=version.id, path=media.path, sha256=sha, size=size, content_type=media.mime_type
+            )
+        )
         known_media.add(media.path)
 
     def resolve(path: str) -> str | None:
@@ -128,7 +146,10 @@ def import_course(course: schema.Course, folder: Path, *, actor_id: int | None =
     version.description_html = {loc: render_markdown(text, resolve) for loc, text in course.description.items()}
     for m_pos, module in enumerate(course.modules):
         module_row = Module(
-            course_version_id=version.id, position=m_pos, slug=module.id, title=module.title.to_dict(),
+            course_version_id=version.id,
+            position=m_pos,
+            slug=module.id,
+            title=module.title.to_dict(),
             description=module.description.to_dict() if module.description else None,
         )
         session.add(module_row)
@@ -138,18 +159,33 @@ def import_course(course: schema.Course, folder: Path, *, actor_id: int | None =
             session.add(lesson_row)
             session.flush()
             for locale, text in lesson.texts.items():
-                session.add(LessonText(
-                    lesson_id=lesson_row.id, locale=locale, title=text.title, minutes=text.minutes,
-                    markdown=text.markdown, html=lesson_html(text.markdown, text.title, resolve, base=module.id),
-                ))
+                session.add(
+                    LessonText(
+                        lesson_id=lesson_row.id,
+                        locale=locale,
+                        title=text.title,
+                        minutes=text.minutes,
+                        markdown=text.markdown,
+                        html=lesson_html(text.markdown, text.title, resolve, base=module.id),
+                    )
+                )
         for q_pos, question in enumerate(module.questions):
-            session.add(QuestionVersion(
-                course_version_id=version.id, module_id=module_row.id, slug=question.id, position=q_pos,
-                type=question.type, points=question.points, difficulty=question.difficulty,
-                tags=list(question.tags), prompt=question.prompt.to_dict(),
-                feedback=question.feedback.to_dict() if question.feedback else None,
-                spec=_plain(question.spec), rendered=render_question(question, resolve, base=module.id, folder=folder),
-            ))
+            session.add(
+                QuestionVersion(
+                    course_version_id=version.id,
+                    module_id=module_row.id,
+                    slug=question.id,
+                    position=q_pos,
+                    type=question.type,
+                    points=question.points,
+                    difficulty=question.difficulty,
+                    tags=list(question.tags),
+                    prompt=question.prompt.to_dict(),
+                    feedback=question.feedback.to_dict() if question.feedback else None,
+                    spec=_plain(question.spec),
+                    rendered=render_question(question, resolve, base=module.id, folder=folder),
+                )
+            )
         if module.quiz is not None:
             session.add(_quiz_row(module.quiz, version.id, module_row.id))
     if course.exam is not None:
@@ -174,16 +210,24 @@ def lesson_html(markdown: str, title: str, resolve: Any, *, base: str) -> str:
 
 def _quiz_row(quiz: schema.Quiz, version_id: int, module_id: int | None) -> Quiz:
     return Quiz(
-        course_version_id=version_id, module_id=module_id, kind=quiz.kind,
+        course_version_id=version_id,
+        module_id=module_id,
+        kind=quiz.kind,
         title=quiz.title.to_dict() if quiz.title else None,
         question_slugs=list(quiz.question_ids) if quiz.question_ids is not None else None,
         draw=[{"module": r.module, "tags": list(r.tags), "count": r.count} for r in quiz.draw],
-        pass_mark=quiz.pass_mark, time_limit_minutes=quiz.time_limit_minutes, attempts=quiz.attempts,
-        shuffle_questions=quiz.shuffle_questions, shuffle_options=quiz.shuffle_options, review=quiz.review,
+        pass_mark=quiz.pass_mark,
+        time_limit_minutes=quiz.time_limit_minutes,
+        attempts=quiz.attempts,
+        shuffle_questions=quiz.shuffle_questions,
+        shuffle_options=quiz.shuffle_options,
+        review=quiz.review,
     )
 
 
-def render_question(question: schema.Question, resolve: Any, *, base: str, folder: Path | None = None) -> dict[str, Any]:
+def render_question(
+    question: schema.Question, resolve: Any, *, base: str, folder: Path | None = None
+) -> dict[str, Any]:
     """Every localized text of a question as sanitized inline HTML, in the shape of the question.
 
     A hotspot also gets its image's URL and coordinate box, so the page can map a click to the image's units.
@@ -213,7 +257,8 @@ def render_question(question: schema.Question, resolve: Any, *, base: str, folde
         "prompt": {loc: render_markdown(text, resolve, base=base) for loc, text in question.prompt.items()},
         "feedback": (
             {loc: render_markdown(text, resolve, base=base) for loc, text in question.feedback.items()}
-            if question.feedback else None
+            if question.feedback
+            else None
         ),
         "spec": spec_html,
     }
@@ -221,19 +266,25 @@ def render_question(question: schema.Question, resolve: Any, *, base: str, folde
 
 def latest_version(slug: str) -> CourseVersion | None:
     return session.scalar(
-        select(CourseVersion).join(Course).where(Course.slug == slug, CourseVersion.status == "published")
-        .order_by(CourseVersion.version.desc()).limit(1)
+        select(CourseVersion)
+        .join(Course)
+        .where(Course.slug == slug, CourseVersion.status == "published")
+        .order_by(CourseVersion.version.desc())
+        .limit(1)
     )
 
 
 def to_schema(version: CourseVersion) -> schema.Course:
     """Rebuild the package form of a stored version, for export."""
     modules = session.scalars(
-        select(Module).where(Module.course_version_id == version.id).order_by(Module.position)
+        select(Module)
+        .where(Module.course_version_id == version.id)
+        .order_by(Module.position)
         .options(selectinload(Module.lessons).selectinload(Lesson.texts))
     ).all()
     questions = session.scalars(
-        select(QuestionVersion).where(QuestionVersion.course_version_id == version.id)
+        select(QuestionVersion)
+        .where(QuestionVersion.course_version_id == version.id)
         .order_by(QuestionVersion.module_id, QuestionVersion.position)
     ).all()
     quizzes = session.scalars(select(Quiz).where(Quiz.course_version_id == version.id)).all()
@@ -246,11 +297,16 @@ def to_schema(version: CourseVersion) -> schema.Course:
 
     def quiz_schema(row: Quiz) -> schema.Quiz:
         return schema.Quiz(
-            kind=row.kind, title=lt(row.title),  # type: ignore[arg-type]
+            kind=row.kind,
+            title=lt(row.title),  # type: ignore[arg-type]
             question_ids=tuple(row.question_slugs) if row.question_slugs is not None else None,
             draw=tuple(schema.DrawRule(d.get("module"), tuple(d.get("tags") or ()), d["count"]) for d in row.draw),
-            pass_mark=row.pass_mark, time_limit_minutes=row.time_limit_minutes, attempts=row.attempts,
-            shuffle_questions=row.shuffle_questions, shuffle_options=row.shuffle_options, review=row.review,
+            pass_mark=row.pass_mark,
+            time_limit_minutes=row.time_limit_minutes,
+            attempts=row.attempts,
+            shuffle_questions=row.shuffle_questions,
+            shuffle_options=row.shuffle_options,
+            review=row.review,
         )
 
     by_module: dict[int, list[QuestionVersion]] = {}
@@ -259,36 +315,60 @@ def to_schema(version: CourseVersion) -> schema.Course:
     quiz_by_module = {q.module_id: q for q in quizzes}
     module_schemas = []
     for module in modules:
-        module_schemas.append(schema.Module(
-            id=module.slug, title=schema.LocalizedText(module.title), description=lt(module.description),
-            lessons=tuple(
-                schema.Lesson(id=lesson.slug, texts={
-                    t.locale: schema.LessonText(title=t.title, minutes=t.minutes, markdown=t.markdown)
-                    for t in sorted(lesson.texts, key=lambda t: schema.LOCALES.index(t.locale)
-                                    if t.locale in schema.LOCALES else 99)
-                })
-                for lesson in module.lessons
-            ),
-            questions=tuple(
-                schema.Question(
-                    id=q.slug, type=q.type, points=q.points, difficulty=q.difficulty, tags=tuple(q.tags),
-                    prompt=schema.LocalizedText(q.prompt), feedback=lt(q.feedback), spec=q.spec,
-                )
-                for q in by_module.get(module.id, [])
-            ),
-            quiz=quiz_schema(quiz_by_module[module.id]) if module.id in quiz_by_module else None,
-        ))
+        module_schemas.append(
+            schema.Module(
+                id=module.slug,
+                title=schema.LocalizedText(module.title),
+                description=lt(module.description),
+                lessons=tuple(
+                    schema.Lesson(
+                        id=lesson.slug,
+                        texts={
+                            t.locale: schema.LessonText(title=t.title, minutes=t.minutes, markdown=t.markdown)
+                            for t in sorted(
+                                lesson.texts,
+                                key=lambda t: schema.LOCALES.index(t.locale) if t.locale in schema.LOCALES else 99,
+                            )
+                        },
+                    )
+                    for lesson in module.lessons
+                ),
+                questions=tuple(
+                    schema.Question(
+                        id=q.slug,
+                        type=q.type,
+                        points=q.points,
+                        difficulty=q.difficulty,
+                        tags=tuple(q.tags),
+                        prompt=schema.LocalizedText(q.prompt),
+                        feedback=lt(q.feedback),
+                        spec=q.spec,
+                    )
+                    for q in by_module.get(module.id, [])
+                ),
+                quiz=quiz_schema(quiz_by_module[module.id]) if module.id in quiz_by_module else None,
+            )
+        )
     from cbt.content.schema import CompletionRule
 
     return schema.Course(
-        id=version.course.slug, version=version.version, source_locale=version.source_locale,
-        title=schema.LocalizedText(version.title), description=schema.LocalizedText(version.description),
-        audience=lt(version.audience), estimated_minutes=version.estimated_minutes,
-        completion=CompletionRule(**version.completion), modules=tuple(module_schemas),
+        id=version.course.slug,
+        version=version.version,
+        source_locale=version.source_locale,
+        title=schema.LocalizedText(version.title),
+        description=schema.LocalizedText(version.description),
+        audience=lt(version.audience),
+        estimated_minutes=version.estimated_minutes,
+        completion=CompletionRule(**version.completion),
+        modules=tuple(module_schemas),
         exam=quiz_schema(quiz_by_module[None]) if None in quiz_by_module else None,
         media=tuple(
-            schema.MediaFile(path=m.path, kind="video" if m.content_type.startswith("video/") else "image",
-                             size=m.size, sha256=m.sha256)
+            schema.MediaFile(
+                path=m.path,
+                kind="video" if m.content_type.startswith("video/") else "image",
+                size=m.size,
+                sha256=m.sha256,
+            )
             for m in media
         ),
     )
@@ -296,8 +376,9 @@ def to_schema(version: CourseVersion) -> schema.Course:
 
 def media_source(version: CourseVersion) -> Any:
     store = media_store()
-    assets = {m.path: m.sha256 for m in session.scalars(
-        select(MediaAsset).where(MediaAsset.course_version_id == version.id))}
+    assets = {
+        m.path: m.sha256 for m in session.scalars(select(MediaAsset).where(MediaAsset.course_version_id == version.id))
+    }
     return lambda path: store.read(assets[path])
 
 
@@ -314,5 +395,7 @@ def import_shipped_courses(actor_id: int | None = None) -> list[ImportOutcome]:
     folder = shipped_courses_dir()
     if folder is None:
         return []
-    return [import_folder(course_dir, actor_id=actor_id)
-            for course_dir in sorted(p for p in folder.iterdir() if (p / "course.yaml").is_file())]
+    return [
+        import_folder(course_dir, actor_id=actor_id)
+        for course_dir in sorted(p for p in folder.iterdir() if (p / "course.yaml").is_file())
+    ]

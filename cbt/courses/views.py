@@ -27,10 +27,18 @@ def media(version_id: int, path: str) -> Response:
     file_path = media_store().path_for(asset.sha256)
     if not file_path.is_file():
         abort(404)
-    response = send_file(file_path, mimetype=asset.content_type, conditional=True, etag=asset.sha256,
-                         max_age=ONE_YEAR, download_name=path.rsplit("/", 1)[-1])
+    response = send_file(
+        file_path,
+        mimetype=asset.content_type,
+        conditional=True,
+        etag=asset.sha256,
+        max_age=ONE_YEAR,
+        download_name=path.rsplit("/", 1)[-1],
+    )
     # Signed-in content: cacheable by the terminal's browser only, never by a shared proxy.
     response.headers["Cache-Control"] = f"private, max-age={ONE_YEAR}, immutable"
     # An SVG opened on its own must not run anything, even if a sanitizer were ever bypassed.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+    )
     return response

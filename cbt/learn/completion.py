@@ -64,8 +64,13 @@ def percent_done(rule: Mapping[str, str], progress: Progress) -> int:
     return int(100 * sum(items) / len(items))
 
 
-def module_state(lessons_total: int, lessons_completed: int, lessons_viewed: int, quiz: QuizResult | None,
-                 quiz_requirement: str = "passed") -> str:
+def module_state(
+    lessons_total: int,
+    lessons_completed: int,
+    lessons_viewed: int,
+    quiz: QuizResult | None,
+    quiz_requirement: str = "passed",
+) -> str:
     """``done`` when every lesson is completed and the quiz (if any) meets the requirement."""
     quiz_ok = quiz is None or quiz_requirement == "none" or _quiz_ok(quiz_requirement, quiz)
     if lessons_completed >= lessons_total and quiz_ok:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from cbt.courses import cache
 from cbt.courses.models import CourseVersion, Lesson, LessonText, Quiz
 from cbt.db import session, write_transaction
 from cbt.i18n import current_locale, localized_with_locale
 from cbt.learn import completion, services
-from cbt.learn.models import LessonProgress
+from cbt.learn.models import Enrollment, LessonProgress
 from cbt.security import roles_required
 
 bp = Blueprint("learn", __name__, url_prefix="/learn", template_folder="templates")
@@ -36,7 +39,9 @@ def my_learning() -> str:
     counts = services.lesson_counts([v.id for v in versions], current_user.id)
     completions = services.completions_for(current_user.id)
     quizzes = session.execute(
-        select(Quiz.id, Quiz.course_version_id, Quiz.module_id).where(Quiz.course_version_id.in_([v.id for v in versions]))
+        select(Quiz.id, Quiz.course_version_id, Quiz.module_id).where(
+            Quiz.course_version_id.in_([v.id for v in versions])
+        )
     ).all()
     standings = services.quiz_standings(current_user.id, [q for q, _v, _m in quizzes])
     cards, done = [], []
@@ -50,7 +55,9 @@ def my_learning() -> str:
 
         exam = [q for q, m in version_quizzes if m is None]
         progress = completion.Progress(
-            total, completed, {q: result(q) for q, m in version_quizzes if m is not None},
+            total,
+            completed,
+            {q: result(q) for q, m in version_quizzes if m is not None},
             result(exam[0]) if exam else None,
         )
         card = {
@@ -61,9 +68,37 @@ def my_learning() -> str:
             "lessons": (completed, total),
         }
         (done if card["completion"] else cards).append(card)
-    cards.sort(key=lambda c: (c["enrollment"] is None, -(c["enrollment"].last_activity_at.timestamp()
-                                                         if c["enrollment"] else 0)))
-    return render_template("learn/my_learning.html", cards=cards, done=done)
+    cards.sort(
+        key=lambda c: (
+            c["enrollment"] is None,
+            -(c["enrollment"].last_activity_at.timestamp() if c["enrollment"] else 0),
+        )
+    )
+    assigned, cards = _assigned_first(cards)
+    return render_template("learn/my_learning.html", cards=cards, done=done, assigned=assigned)
+
+
+def _assigned_first(cards: list[dict]) -> tuple[list[dict] | None, list[dict]]:
+    """Split off the courses assigned through the trainee's cohorts (one query), soonest due first.
+
+    Returns ``(None, cards)`` when nothing is assigned: the page then looks as it always did. Courses stay
+    open to everybody; an assignment only orders the page and adds a due date.
+    """
+    from cbt.cohorts.services import assignments_for, is_overdue, local_today
+
+    due_dates = assignments_for(current_user.id)
+    if not due_dates:
+        return None, cards
+    today = local_today()
+    assigned = []
+    for card in cards:
+        course_id = card["version"].course_id
+        if course_id in due_dates:
+            card["due"] = due_dates[course_id]
+            card["overdue"] = is_overdue(card["due"], today, completed=False)
+            assigned.append(card)
+    assigned.sort(key=lambda c: (c["due"] is None, c["due"] or date.max, c["version"].course.slug))
+    return assigned, [c for c in cards if "due" not in c]
 
 
 def _load(slug: str) -> tuple[CourseVersion, object]:
@@ -80,8 +115,12 @@ def course(slug: str) -> str:
     outline = services.outline(version.id)
     titles = _lesson_titles(version.id)
     progress_rows = {
-        p.lesson_id: p for p in session.scalars(select(LessonProgress).where(
-            LessonProgress.user_id == current_user.id, LessonProgress.course_version_id == version.id))
+        p.lesson_id: p
+        for p in session.scalars(
+            select(LessonProgress).where(
+                LessonProgress.user_id == current_user.id, LessonProgress.course_version_id == version.id
+            )
+        )
     }
     quizzes = session.scalars(select(Quiz).where(Quiz.course_version_id == version.id)).all()
     standings = services.quiz_standings(current_user.id, [q.id for q in quizzes])
@@ -92,27 +131,45 @@ def course(slug: str) -> str:
     for module, lessons in outline:
         quiz = module_quiz.get(module.id)
         standing = standings.get(quiz.id) if quiz else None
-        quiz_result = (completion.QuizResult(standing.attempted, standing.passed, standing.best_percent)
-                       if standing else (completion.QuizResult() if quiz else None))
+        quiz_result = (
+            completion.QuizResult(standing.attempted, standing.passed, standing.best_percent)
+            if standing
+            else (completion.QuizResult() if quiz else None)
+        )
         completed = sum(1 for lesson in lessons if lesson.id in progress_rows and progress_rows[lesson.id].completed_at)
         viewed = sum(1 for lesson in lessons if lesson.id in progress_rows)
-        modules.append({
-            "module": module, "lessons": lessons, "quiz": quiz, "standing": standing,
-            "completed": completed,
-            "state": completion.module_state(len(lessons), completed, viewed, quiz_result, rule.get("quizzes", "passed")),
-        })
+        modules.append(
+            {
+                "module": module,
+                "lessons": lessons,
+                "quiz": quiz,
+                "standing": standing,
+                "completed": completed,
+                "state": completion.module_state(
+                    len(lessons), completed, viewed, quiz_result, rule.get("quizzes", "passed")
+                ),
+            }
+        )
     progress, _ = services.progress_for(current_user.id, version)
     return render_template(
-        "learn/course.html", version=version, enrollment=enrollment, modules=modules, titles=titles,
-        progress_rows=progress_rows, exam=exam, exam_standing=standings.get(exam.id) if exam else None,
-        percent=completion.percent_done(rule, progress), completion_record=services.completions_for(current_user.id).get(version.course_id),
+        "learn/course.html",
+        version=version,
+        enrollment=enrollment,
+        modules=modules,
+        titles=titles,
+        progress_rows=progress_rows,
+        exam=exam,
+        exam_standing=standings.get(exam.id) if exam else None,
+        percent=completion.percent_done(rule, progress),
+        completion_record=services.completions_for(current_user.id).get(version.course_id),
     )
 
 
 def _lesson_titles(version_id: int) -> dict[int, str]:
     rows = session.execute(
         select(LessonText.lesson_id, LessonText.locale, LessonText.title)
-        .join(Lesson, Lesson.id == LessonText.lesson_id).where(Lesson.course_version_id == version_id)
+        .join(Lesson, Lesson.id == LessonText.lesson_id)
+        .where(Lesson.course_version_id == version_id)
     ).all()
     by_lesson: dict[int, dict[str, str]] = {}
     for lesson_id, locale, title in rows:
@@ -130,8 +187,13 @@ def continue_course(slug: str) -> Response:
         return redirect(url_for("quiz.overview", quiz_id=location["id"]))
     if location and location.get("kind") == "lesson":
         return redirect(url_for("learn.lesson", slug=slug, lesson_id=location["id"]))
-    first = session.scalar(select(Lesson.id).join(Lesson.module).where(Lesson.course_version_id == version.id)
-                           .order_by(Lesson.module.property.mapper.class_.position, Lesson.position).limit(1))
+    first = session.scalar(
+        select(Lesson.id)
+        .join(Lesson.module)
+        .where(Lesson.course_version_id == version.id)
+        .order_by(Lesson.module.property.mapper.class_.position, Lesson.position)
+        .limit(1)
+    )
     if first is None:
         return redirect(url_for("learn.course", slug=slug))
     return redirect(url_for("learn.lesson", slug=slug, lesson_id=first))
@@ -163,30 +225,50 @@ def _item_url(slug: str, item: tuple[str, int, int] | None) -> str | None:
 @bp.get("/courses/<slug>/lessons/<int:lesson_id>")
 @roles_required(*LEARNERS)
 def lesson(slug: str, lesson_id: int) -> str:
-    version, enrollment = _load(slug)
-    lesson_row = session.get(Lesson, lesson_id)
-    if lesson_row is None or lesson_row.course_version_id != version.id:
+    """The lesson page: content from the immutable-version cache, progress in two small queries.
+
+    A reload of the lesson the trainee is already on writes nothing; moving to a lesson records the visit.
+    """
+    course_id = cache.course_id(slug)
+    if course_id is None:
         abort(404)
-    texts = {t.locale: t for t in session.scalars(select(LessonText).where(LessonText.lesson_id == lesson_id))}
-    _title, used = localized_with_locale({loc: t.title for loc, t in texts.items()})
-    text = texts[used]
-    sequence = _sequence(version.id)
-    index = sequence.index(("lesson", lesson_id, lesson_row.module_id))
+    enrollment = session.scalar(
+        select(Enrollment).where(Enrollment.user_id == current_user.id, Enrollment.course_id == course_id)
+    )
+    version_id = enrollment.course_version_id if enrollment else services.latest_version_id(course_id)
+    content = cache.lesson_content(lesson_id)
+    if version_id is None or content is None or content.version_id != version_id:
+        abort(404)
+    outline = cache.outline(version_id)
+    _title, used = localized_with_locale({loc: t[0] for loc, t in content.texts.items()})
+    title, minutes, html = content.texts[used]
+    sequence = outline.sequence
+    index = sequence.index(("lesson", lesson_id, content.module_id))
     previous_item = sequence[index - 1] if index > 0 else None
     next_item = sequence[index + 1] if index + 1 < len(sequence) else None
-    module = lesson_row.module
-    with write_transaction():
-        enrollment = services.ensure_enrollment(current_user.id, version)
-        services.record_visit(current_user.id, enrollment, "lesson", lesson_id, lesson_row)
-    done = session.scalar(select(LessonProgress.completed_at).where(
-        LessonProgress.user_id == current_user.id, LessonProgress.lesson_id == lesson_id))
-    module_lessons = [i for i in sequence if i[2] == lesson_row.module_id and i[0] == "lesson"]
+    if services.visit_needs_recording(enrollment, "lesson", lesson_id):
+        with write_transaction():
+            enrollment = services.ensure_enrollment(current_user.id, outline)
+            services.record_visit(current_user.id, enrollment, "lesson", lesson_id, content)
+    done = session.scalar(
+        select(LessonProgress.completed_at).where(
+            LessonProgress.user_id == current_user.id, LessonProgress.lesson_id == lesson_id
+        )
+    )
+    module = outline.module(content.module_id)
     return render_template(
-        "learn/lesson.html", version=version, module=module, lesson=lesson_row, text=text,
-        fallback_locale=used if used != current_locale() else None, done=done,
-        previous_url=_item_url(slug, previous_item), next_url=_item_url(slug, next_item),
+        "learn/lesson.html",
+        outline=outline,
+        module=module,
+        lesson_id=lesson_id,
+        course_slug=slug,
+        text={"locale": used, "title": title, "minutes": minutes, "html": html},
+        fallback_locale=used if used != current_locale() else None,
+        done=done,
+        previous_url=_item_url(slug, previous_item),
+        next_url=_item_url(slug, next_item),
         next_is_quiz=bool(next_item and next_item[0] == "quiz"),
-        position=(module_lessons.index(("lesson", lesson_id, lesson_row.module_id)) + 1, len(module_lessons)),
+        position=(module.lesson_ids.index(lesson_id) + 1, len(module.lesson_ids)),
     )
 
 
@@ -215,5 +297,10 @@ def complete_lesson(slug: str, lesson_id: int) -> Response:
 def transcript() -> str:
     from cbt.learn.transcript import transcript_rows
 
-    return render_template("learn/transcript.html", rows=transcript_rows(current_user.id), person=current_user,
-                           generated=None, fallback_order=current_app.config["CONTENT_FALLBACK"])
+    return render_template(
+        "learn/transcript.html",
+        rows=transcript_rows(current_user.id),
+        person=current_user,
+        generated=None,
+        fallback_order=current_app.config["CONTENT_FALLBACK"],
+    )

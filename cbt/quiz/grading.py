@@ -454,7 +454,7 @@ def grade(question_type: str, spec: Mapping[str, Any], answer: Answer | None, po
         return 0.0, 0.0
     try:
         fraction = TYPES[question_type].grade(spec, answer)
-    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+    except (AttributeError, IndexError, KeyError, OverflowError, TypeError, ValueError):
         fraction = 0.0  # a malformed stored answer earns nothing rather than breaking grading
     fraction = max(0.0, min(1.0, fraction))
     return round(points * fraction, 4), fraction

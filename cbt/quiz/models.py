@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cbt.courses.models import QuestionVersion, Quiz
@@ -28,6 +28,9 @@ class Attempt(UUIDMixin, Base):
         Index("ix_attempts_quiz_status", "quiz_id", "status"),
         Index("ix_attempts_user_status", "user_id", "status"),
         Index("ix_attempts_submitted_at", "submitted_at"),
+        # At most one running attempt per trainee and quiz, whatever the number of servers or tabs.
+        Index("uq_attempts_one_running", "user_id", "quiz_id", unique=True,
+              sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

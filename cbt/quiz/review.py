@@ -127,6 +127,8 @@ def question_review(question: QuestionVersion, response: Response | None, layout
             x, y = answer["point"]
             inside = [r["id"] for r in spec["regions"]
                       if grading.point_in_region(x, y, r["shape"], r["coords"])]
+            # On an edge two regions can hold the point; name the one that earned the grade.
+            inside.sort(key=lambda rid: rid not in spec["answer"])
             item["given"] = [{"html": labels[inside[0]]} if inside else {"point": answer["point"]}]
         item["correct"] = [{"html": labels[r]} for r in spec["answer"]]
     elif kind == "scenario":

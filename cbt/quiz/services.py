@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from cbt.courses.models import Module, QuestionVersion, Quiz
 from cbt.db import session, upsert, utcnow
@@ -104,8 +105,16 @@ def start_attempt(user: Any, quiz: Quiz, access_code: str | None, now: datetime 
         deadline_at=deadline, question_ids=[q.id for q in questions], layout=layout, seq=0,
         site_id=user.site_id,
     )
-    session.add(attempt)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+    except IntegrityError:
+        # Another request (another tab or server) started this attempt a moment ago: resume that one.
+        current = open_attempt(user.id, quiz.id)
+        if current is None:
+            raise QuizRefusal(_("The attempt could not be started. Please try again.")) from None
+        return current
     return attempt
 
 

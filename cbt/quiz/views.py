@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from cbt.courses.models import QuestionVersion, Quiz
@@ -26,8 +27,26 @@ LEARNERS = ("trainee", "trainer", "admin")
 
 
 def _quiz(quiz_id: int) -> Quiz:
+    """The quiz, if it belongs to the course version this trainee studies.
+
+    A trainee keeps the version they started on; a newcomer gets the newest published one. A link to
+    another version's quiz (an old bookmark, a guessed id) is not found, so it can never move a trainee
+    onto that version.
+    """
+    from cbt.courses.models import CourseVersion
+    from cbt.learn.models import Enrollment
+    from cbt.learn.services import latest_version_id
+
     quiz = session.get(Quiz, quiz_id)
     if quiz is None:
+        abort(404)
+    course_id = session.scalar(select(CourseVersion.course_id).where(CourseVersion.id == quiz.course_version_id))
+    studied = session.scalar(
+        select(Enrollment.course_version_id).where(
+            Enrollment.user_id == current_user.id, Enrollment.course_id == course_id
+        )
+    )
+    if (studied or latest_version_id(course_id)) != quiz.course_version_id:
         abort(404)
     return quiz
 
@@ -53,9 +72,16 @@ def overview(quiz_id: int) -> str:
     refusal = None if running else services.start_refusal(quiz, attempts, utcnow())
     overall = grading.aggregate(quiz.grading_method, [a.percent or 0 for a in finished])
     question_count = sum(int(r["count"]) for r in quiz.draw) if quiz.draw else None
-    return render_template("quiz/overview.html", quiz=quiz, attempts=finished, running=running,
-                           refusal=refusal, overall=overall, question_count=question_count,
-                           version=quiz_version(quiz))
+    return render_template(
+        "quiz/overview.html",
+        quiz=quiz,
+        attempts=finished,
+        running=running,
+        refusal=refusal,
+        overall=overall,
+        question_count=question_count,
+        version=quiz_version(quiz),
+    )
 
 
 def quiz_version(quiz: Quiz) -> Any:
@@ -103,10 +129,16 @@ def _page_context(attempt: Attempt, page: int) -> dict[str, Any]:
         view = qtype.trainee_view(question.spec, rendered, layout)
     checked = response is not None and response.score is not None and attempt.quiz.kind == "practice"
     return {
-        "attempt": attempt, "quiz": attempt.quiz, "question": question, "page": page, "total": len(questions),
-        "view": view, "filled": review.filled(question, layout, response.answer if response else None),
+        "attempt": attempt,
+        "quiz": attempt.quiz,
+        "question": question,
+        "page": page,
+        "total": len(questions),
+        "view": view,
+        "filled": review.filled(question, layout, response.answer if response else None),
         "answered": {q.id for q in questions if q.id in responses},
-        "questions": questions, "checked": checked,
+        "questions": questions,
+        "checked": checked,
         "feedback": review.question_review(question, response, layout) if checked else None,
         "remaining": int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None,
         "no_idle_refresh": True,
@@ -154,8 +186,13 @@ def save(attempt_id: int, page: int) -> str | WerkzeugResponse:
     if result.status == "closed":
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
     if result.status == "stale":
-        flash(_("This answer was changed in another window or tab after this page was opened. "
-                "The newer answer is kept; check it and change it here if needed."), "warning")
+        flash(
+            _(
+                "This answer was changed in another window or tab after this page was opened. "
+                "The newer answer is kept; check it and change it here if needed."
+            ),
+            "warning",
+        )
         return redirect(url_for("quiz.question", attempt_id=attempt.id, page=page))
     if result.status == "locked" and _carries_answer(request.form):
         # A checked answer is shown with disabled inputs, which send nothing: only an attempt to change it
@@ -173,8 +210,9 @@ def save(attempt_id: int, page: int) -> str | WerkzeugResponse:
 
 
 def _carries_answer(form: Any) -> bool:
-    return any(value.strip() for key, value in form.items(multi=True)
-               if key not in ("csrf_token", "seq", "question", "action"))
+    return any(
+        value.strip() for key, value in form.items(multi=True) if key not in ("csrf_token", "seq", "question", "action")
+    )
 
 
 @bp.post("/attempts/<int:attempt_id>/autosave")
@@ -187,8 +225,9 @@ def autosave(attempt_id: int) -> tuple[WerkzeugResponse, int]:
         return jsonify(status="error"), 400
     question_row = session.get(QuestionVersion, question_id)
     try:
-        result = services.save_answer(attempt, question_row, request.form.to_dict(flat=False),
-                                      request.form.get("seq", -1, type=int))
+        result = services.save_answer(
+            attempt, question_row, request.form.to_dict(flat=False), request.form.get("seq", -1, type=int)
+        )
     except grading.AnswerError as error:
         session.rollback()
         return jsonify(status="invalid", message=_(error.message, **error.params)), 200
@@ -205,7 +244,11 @@ def finish(attempt_id: int) -> str | WerkzeugResponse:
     questions = services.questions_of(attempt)
     responses = services.responses_of(attempt)
     return render_template(
-        "quiz/finish.html", attempt=attempt, quiz=attempt.quiz, questions=questions, responses=responses,
+        "quiz/finish.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        questions=questions,
+        responses=responses,
         remaining=int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None,
         no_idle_refresh=True,
     )
@@ -236,6 +279,12 @@ def result(attempt_id: int) -> str | WerkzeugResponse:
         for q in services.questions_of(attempt):
             items.append(review.question_review(q, responses.get(q.id), attempt.layout[str(q.id)]))
     seconds = int(((attempt.submitted_at or utcnow()) - attempt.started_at).total_seconds())
-    return render_template("quiz/result.html", attempt=attempt, quiz=attempt.quiz, items=items,
-                           visible=visible, minutes_taken=max(1, round(seconds / 60)),
-                           version=quiz_version(attempt.quiz))
+    return render_template(
+        "quiz/result.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        items=items,
+        visible=visible,
+        minutes_taken=max(1, round(seconds / 60)),
+        version=quiz_version(attempt.quiz),
+    )

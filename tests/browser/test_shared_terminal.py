@@ -4,6 +4,7 @@ and the back button shows nothing of the previous officer."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -20,18 +21,18 @@ def quick_idle_server(tmp_path_factory):
 
 
 def test_sign_out_then_back_button_shows_no_personal_page(live_server, browser):
-    live_server.create_user("officer-a")
+    name = live_server.create_user(f"officer-a-{uuid.uuid4().hex[:6]}")
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10000)
-    sign_in(page, live_server, "officer-a")
+    sign_in(page, live_server, name)
     page.goto(live_server.url + "/learn/transcript")
-    assert "Officer officer-a" in page.inner_text("main")
+    assert f"Officer {name}" in page.inner_text("main")
     page.click("button.signout")
     page.wait_for_url(re.compile(r".*/login$"))
     page.go_back()
     assert "/login" in page.url
-    assert "Officer officer-a" not in page.content()
+    assert f"Officer {name}" not in page.content()
     page.goto(live_server.url + "/learn/transcript")
     assert "/login" in page.url
     context.close()

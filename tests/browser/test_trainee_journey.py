@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
 from tests.browser.conftest import PASSWORD, assert_accessible, sign_in
@@ -40,7 +41,7 @@ def take_practice_quiz(page, locale: str, javascript: bool, checked: list[str], 
 
 
 def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_path):
-    live_server.create_user("asel", locale=None)
+    username = live_server.create_user(f"asel-{uuid.uuid4().hex[:6]}", locale=None)
     # A classroom terminal set up in Kazakh: its browser asks for kk first.
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="kk-KZ")
     page = context.new_page()
@@ -56,7 +57,7 @@ def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_pat
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.focus("#username")
-    page.keyboard.type("asel")
+    page.keyboard.type(username)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
@@ -101,12 +102,13 @@ def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_pat
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="kk-KZ")
     page = context.new_page()
-    sign_in(page, live_server, "asel")
+    sign_in(page, live_server, username)
     page.goto(live_server.url + "/learn/courses/field-drill/continue")
     page.click("a.button.primary[href*='/attempts/']")
     for number in range(1, 4):
         page.click(f"button[value=goto-{number}]")
-        filled = page.evaluate("""() => [...document.querySelectorAll('form.question-form input, form.question-form select')]
+        filled = page.evaluate("""() => [...document.querySelectorAll(
+                'form.question-form input, form.question-form select')]
             .some(e => (e.type === 'radio' || e.type === 'checkbox') ? e.checked
                        : (e.type !== 'hidden' && e.value) || (e.type === 'hidden' && e.name === 'x' && e.value)
                          || document.querySelectorAll('.scenario-step.done').length)""")
@@ -137,14 +139,14 @@ def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_pat
 
 
 def test_trainee_journey_in_english_without_javascript(live_server, browser, tmp_path):
-    live_server.create_user("nojs")
+    nojs = live_server.create_user(f"nojs-{uuid.uuid4().hex[:6]}")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(10000)
     page.goto(live_server.url + "/login")
     page.click("button[name=locale][value=en]")
     assert page.get_attribute("html", "lang") == "en"
-    sign_in(page, live_server, "nojs")
+    sign_in(page, live_server, nojs)
     page.click("a[href$='/field-drill/continue']")
     page.click("form[action$='/complete'] button")
     page.click("form[action$='/start'] button")

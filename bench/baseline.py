@@ -1,0 +1,68 @@
+"""Baselines served the same way as CBT (waitress, same threads): a bare Flask + Jinja page of the same size,
+and a bare SQLAlchemy insert into SQLite with the same durability settings (WAL, synchronous=FULL).
+
+Run: python bench/baseline.py --port 5101 --threads 8 --page-bytes 7000 --db /tmp/base.sqlite3
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from flask import Flask, render_template_string, request
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, insert
+from waitress import serve
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<link rel="stylesheet" href="/static/cbt.css"></head><body><main><h1>{{ title }}</h1>
+{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}</main></body></html>"""
+
+
+def make_app(page_bytes: int, db_path: str) -> Flask:
+    app = Flask(__name__)
+    engine = create_engine(
+        f"sqlite:///{db_path}", connect_args={"check_same_thread": False, "timeout": 15}, pool_size=20, max_overflow=20
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
+        conn.isolation_level = None
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=15000"):
+            conn.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    metadata = MetaData()
+    rows = Table("rows", metadata, Column("id", Integer, primary_key=True), Column("value", String(200)))
+    metadata.create_all(engine)
+    paragraphs = ["Lorem ipsum dolor sit amet, border crossing point inspection text. " * 3] * max(1, page_bytes // 220)
+
+    @app.get("/page")
+    def page() -> str:
+        return render_template_string(PAGE, title="Baseline page", paragraphs=paragraphs)
+
+    @app.post("/insert")
+    def do_insert() -> tuple[str, int]:
+        with engine.begin() as conn:
+            conn.execute(insert(rows).values(value=request.form.get("value", "x")[:200]))
+        return '{"status":"saved"}', 200
+
+    return app
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--page-bytes", type=int, default=7000)
+    parser.add_argument("--db", required=True)
+    args = parser.parse_args()
+    serve(
+        make_app(args.page_bytes, args.db),
+        host="127.0.0.1",
+        port=args.port,
+        threads=args.threads,
+        ident="baseline",
+        channel_timeout=120,
+    )

@@ -1,0 +1,1 @@
+"""Administration: countries, agencies, sites, user accounts, bulk import and the audit log view."""

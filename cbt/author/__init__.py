@@ -1,0 +1,1 @@
+"""Authoring and translating courses in the browser: drafts as package folders, validated by the loader."""

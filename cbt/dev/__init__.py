@@ -1,0 +1,1 @@
+"""Developer and benchmark tooling: scale data generation (``cbt dev seed-scale``)."""

@@ -1,0 +1,1 @@
+"""Operating a CBT server: backups and restores."""

@@ -1,0 +1,1 @@
+"""Reporting: completion statistics, charts, per-course/site/trainee pages and streamed exports."""
