@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from cbt.courses import cache
-from cbt.courses.models import CourseVersion, Lesson, LessonText, Quiz
+from cbt.courses.models import CourseVersion, Lesson, Quiz
 from cbt.db import session, write_transaction
 from cbt.i18n import current_locale, localized_with_locale
 from cbt.learn import completion, services
@@ -113,7 +113,7 @@ def _load(slug: str) -> tuple[CourseVersion, object]:
 def course(slug: str) -> str:
     version, enrollment = _load(slug)
     outline = services.outline(version.id)
-    titles = _lesson_titles(version.id)
+    titles = {lid: localized_with_locale(texts)[0] for lid, texts in cache.outline(version.id).lesson_titles.items()}
     progress_rows = {
         p.lesson_id: p
         for p in session.scalars(
@@ -165,18 +165,6 @@ def course(slug: str) -> str:
     )
 
 
-def _lesson_titles(version_id: int) -> dict[int, str]:
-    rows = session.execute(
-        select(LessonText.lesson_id, LessonText.locale, LessonText.title)
-        .join(Lesson, Lesson.id == LessonText.lesson_id)
-        .where(Lesson.course_version_id == version_id)
-    ).all()
-    by_lesson: dict[int, dict[str, str]] = {}
-    for lesson_id, locale, title in rows:
-        by_lesson.setdefault(lesson_id, {})[locale] = title
-    return {lesson_id: localized_with_locale(texts)[0] for lesson_id, texts in by_lesson.items()}
-
-
 @bp.get("/courses/<slug>/continue")
 @roles_required(*LEARNERS)
 def continue_course(slug: str) -> Response:
@@ -187,30 +175,10 @@ def continue_course(slug: str) -> Response:
         return redirect(url_for("quiz.overview", quiz_id=location["id"]))
     if location and location.get("kind") == "lesson":
         return redirect(url_for("learn.lesson", slug=slug, lesson_id=location["id"]))
-    first = session.scalar(
-        select(Lesson.id)
-        .join(Lesson.module)
-        .where(Lesson.course_version_id == version.id)
-        .order_by(Lesson.module.property.mapper.class_.position, Lesson.position)
-        .limit(1)
-    )
+    first = next((item_id for kind, item_id, _m in cache.outline(version.id).sequence if kind == "lesson"), None)
     if first is None:
         return redirect(url_for("learn.course", slug=slug))
     return redirect(url_for("learn.lesson", slug=slug, lesson_id=first))
-
-
-def _sequence(version_id: int) -> list[tuple[str, int, int]]:
-    """The course as trainees walk it: (kind, id, module id) for each lesson, then the module's quiz."""
-    outline = services.outline(version_id)
-    quizzes = session.execute(select(Quiz.id, Quiz.module_id).where(Quiz.course_version_id == version_id)).all()
-    module_quiz = {m: q for q, m in quizzes if m is not None}
-    items: list[tuple[str, int, int]] = []
-    for module, lessons in outline:
-        items += [("lesson", lesson.id, module.id) for lesson in lessons]
-        if module.id in module_quiz:
-            items.append(("quiz", module_quiz[module.id], module.id))
-    items += [("quiz", q, 0) for q, m in quizzes if m is None]
-    return items
 
 
 def _item_url(slug: str, item: tuple[str, int, int] | None) -> str | None:
@@ -286,7 +254,7 @@ def complete_lesson(slug: str, lesson_id: int) -> Response:
         flash(_("Congratulations! You have completed this course."), "success")
         return redirect(url_for("learn.course", slug=slug))
     flash(_("Lesson marked as completed."), "success")
-    sequence = _sequence(version.id)
+    sequence = cache.outline(version.id).sequence
     index = sequence.index(("lesson", lesson_id, lesson_row.module_id))
     next_url = _item_url(slug, sequence[index + 1] if index + 1 < len(sequence) else None)
     return redirect(next_url or url_for("learn.course", slug=slug))
