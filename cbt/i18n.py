@@ -7,14 +7,16 @@ Accept-Language, then ``CBT_DEFAULT_LOCALE``.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
 
 from cbt.extensions import babel
 
@@ -74,9 +76,52 @@ def localized_with_locale(texts: Mapping[str, Any] | None, locale: str | None = 
     return "", None
 
 
+#: Template context key holding the catalog a render uses (looked up once per render, not once per string).
+_CATALOG = "_cbt_catalog"
+
+
+def _catalog(context: Any) -> Any:
+    catalog = context.get(_CATALOG)
+    return catalog if catalog is not None else get_translations()
+
+
+@pass_context
+def _template_gettext(context: Any, string: str) -> str:
+    return _catalog(context).ugettext(string)
+
+
+@pass_context
+def _template_ngettext(context: Any, singular: str, plural: str, num: int) -> str:
+    return _catalog(context).ungettext(singular, plural, num)
+
+
+@pass_context
+def _template_pgettext(context: Any, msgctxt: str, string: str) -> str:
+    return _catalog(context).upgettext(msgctxt, string)
+
+
+@pass_context
+def _template_npgettext(context: Any, msgctxt: str, singular: str, plural: str, num: int) -> str:
+    return _catalog(context).unpgettext(msgctxt, singular, plural, num)
+
+
+def _install_fast_template_gettext(app: Flask) -> None:
+    """Templates translate through the catalog fetched once per render.
+
+    Flask-Babel's own template callables resolve the locale and the catalog again for every string (a page has
+    dozens); the catalog is taken when the render starts, so ``force_locale`` around a render still works.
+    """
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        _template_gettext, _template_ngettext, newstyle=True,
+        pgettext=_template_pgettext, npgettext=_template_npgettext,
+    )
+    app.context_processor(lambda: {_CATALOG: get_translations()})
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(translation_directories()))
     babel.init_app(app, locale_selector=select_locale)
+    _install_fast_template_gettext(app)
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, current_locale=current_locale)
     app.jinja_env.filters["loc"] = localized
     from flask_babel import format_date, format_datetime, format_decimal, format_percent
@@ -92,17 +137,21 @@ def init_app(app: Flask) -> None:
 
 def format_minutes(minutes: float | int | None) -> str:
     """A duration for people: "45 min" or "2 h 5 min", in the reader's language."""
+    if minutes is None:
+        return ""
+    return _format_minutes(int(round(float(minutes))), str(get_locale()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_minutes(total: int, locale: str) -> str:
+    """Babel's duration formatting is slow and its result depends only on these two values."""
     from datetime import timedelta
 
     from babel.dates import format_timedelta as babel_timedelta
 
-    if minutes is None:
-        return ""
-
     def format_timedelta(delta: timedelta, **kwargs: Any) -> str:
-        return babel_timedelta(delta, locale=get_locale(), granularity="minute", **kwargs)
+        return babel_timedelta(delta, locale=locale, granularity="minute", **kwargs)
 
-    total = int(round(float(minutes)))
     if total < 60:
         return format_timedelta(timedelta(minutes=total), threshold=1, format="short")
     hours, rest = divmod(total, 60)

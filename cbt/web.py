@@ -36,11 +36,15 @@ def add_nav(app: Flask, endpoint: str, label: object, roles: tuple[str, ...]) ->
 
 
 def main_nav() -> list[dict[str, object]]:
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if not user.is_authenticated:
+        return []
     items = []
+    path = request.path
     for entry in current_app.extensions.get(NAV_KEY, []):
-        if current_user.is_authenticated and current_user.role in entry.roles:
+        if user.role in entry.roles:
             url = url_for(entry.endpoint)
-            current = request.path == url or (url != "/" and request.path.startswith(url))
+            current = path == url or (url != "/" and path.startswith(url))
             items.append({"url": url, "label": entry.label, "current": current})
     return items
 
@@ -115,6 +119,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _layout_context() -> dict[str, object]:
         return {
+            # The user itself rather than Flask-Login's proxy: a page reads it dozens of times.
+            "current_user": current_user._get_current_object(),  # type: ignore[attr-defined]
             "idle_seconds": int(float(current_app.config["SESSION_IDLE_MINUTES"]) * 60),
             "role_label": lambda role: ROLE_LABELS.get(role, role),
             "main_nav": main_nav,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from flask import current_app
 from sqlalchemy import select
 
-from cbt.courses.models import Course, CourseVersion, Lesson, LessonText, Module, Quiz
+from cbt.courses.models import Course, CourseVersion, Lesson, LessonText, Module, QuestionVersion, Quiz
 from cbt.db import session
 
 T = TypeVar("T")
@@ -87,6 +87,28 @@ class _Lru:
         return value
 
 
+@dataclass(frozen=True)
+class QuestionSnapshot:
+    """A question version's columns, read once: question versions never change after import."""
+
+    id: int
+    course_version_id: int
+    module_id: int
+    slug: str
+    position: int
+    type: str
+    points: float
+    difficulty: str
+    tags: list[str]
+    prompt: dict[str, Any]
+    feedback: dict[str, Any] | None
+    spec: dict[str, Any]
+    rendered: dict[str, Any]
+
+
+_QUESTION_COLUMNS = tuple(QuestionSnapshot.__dataclass_fields__)
+
+
 def _cache(name: str, size: int) -> _Lru:
     caches = current_app.extensions.setdefault("cbt.content_cache", {})
     if name not in caches:
@@ -100,6 +122,28 @@ def outline(version_id: int) -> VersionOutline | None:
 
 def lesson_content(lesson_id: int) -> LessonContent | None:
     return _cache("lesson", 1024).get(lesson_id, lambda: _load_lesson(lesson_id))
+
+
+def questions(ids: list[int]) -> list[QuestionSnapshot]:
+    """The questions with these ids, in this order (missing ids are left out); one query for those not cached."""
+    store = _cache("question", 4096)
+    found: dict[int, QuestionSnapshot] = {}
+    with store.lock:
+        for question_id in ids:
+            if question_id in store.items:
+                found[question_id] = store.items[question_id]
+    missing = [i for i in ids if i not in found]
+    if missing:
+        columns = [getattr(QuestionVersion, name) for name in _QUESTION_COLUMNS]
+        for row in session.execute(select(*columns).where(QuestionVersion.id.in_(missing))):
+            snapshot = QuestionSnapshot(*row)
+            found[snapshot.id] = store.get(snapshot.id, lambda snapshot=snapshot: snapshot)
+    return [found[i] for i in ids if i in found]
+
+
+def question(question_id: int) -> QuestionSnapshot | None:
+    found = questions([question_id])
+    return found[0] if found else None
 
 
 def course_id(slug: str) -> int | None:

@@ -200,9 +200,16 @@ def lesson(slug: str, lesson_id: int) -> str:
     course_id = cache.course_id(slug)
     if course_id is None:
         abort(404)
-    enrollment = session.scalar(
-        select(Enrollment).where(Enrollment.user_id == current_user.id, Enrollment.course_id == course_id)
+    user_id = current_user.id
+    done_subquery = (
+        select(LessonProgress.completed_at)
+        .where(LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson_id)
+        .scalar_subquery()
     )
+    # One statement for the enrolment and whether this lesson is done (no enrolment: nothing is done yet).
+    enrollment, done = session.execute(
+        select(Enrollment, done_subquery).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    ).first() or (None, None)
     version_id = enrollment.course_version_id if enrollment else services.latest_version_id(course_id)
     content = cache.lesson_content(lesson_id)
     if version_id is None or content is None or content.version_id != version_id:
@@ -216,13 +223,8 @@ def lesson(slug: str, lesson_id: int) -> str:
     next_item = sequence[index + 1] if index + 1 < len(sequence) else None
     if services.visit_needs_recording(enrollment, "lesson", lesson_id):
         with write_transaction():
-            enrollment = services.ensure_enrollment(current_user.id, outline)
-            services.record_visit(current_user.id, enrollment, "lesson", lesson_id, content)
-    done = session.scalar(
-        select(LessonProgress.completed_at).where(
-            LessonProgress.user_id == current_user.id, LessonProgress.lesson_id == lesson_id
-        )
-    )
+            enrollment = services.ensure_enrollment(user_id, outline)
+            services.record_visit(user_id, enrollment, "lesson", lesson_id, content)
     module = outline.module(content.module_id)
     return render_template(
         "learn/lesson.html",

@@ -16,9 +16,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cbt.courses import cache as content_cache
+from cbt.courses.cache import QuestionSnapshot
 from cbt.courses.models import Module, QuestionVersion, Quiz
 from cbt.db import session, upsert, utcnow
 from cbt.quiz import grading
@@ -124,18 +126,24 @@ def _seen_question_slugs(user_id: int, quiz_id: int) -> set[str]:
     ids = {qid for row in rows for qid in row}
     if not ids:
         return set()
-    return set(session.scalars(select(QuestionVersion.slug).where(QuestionVersion.id.in_(ids))))
+    return {q.slug for q in content_cache.questions(sorted(ids))}
 
 
-def draw_questions(quiz: Quiz, seen: set[str], rng: random.Random) -> list[QuestionVersion]:
-    """The attempt's questions: a fixed list, the module's bank, or draw rules (unseen questions first)."""
-    rows = session.execute(
-        select(QuestionVersion, Module.slug).join(Module, Module.id == QuestionVersion.module_id)
+def draw_questions(quiz: Quiz, seen: set[str], rng: random.Random) -> list[QuestionSnapshot]:
+    """The attempt's questions: a fixed list, the module's bank, or draw rules (unseen questions first).
+
+    Only ids and module slugs are queried; the questions themselves come from the immutable-version cache, so
+    a classroom starting an exam together does not decode the whole bank once per trainee.
+    """
+    order = session.execute(
+        select(QuestionVersion.id, Module.slug).join(Module, Module.id == QuestionVersion.module_id)
         .where(QuestionVersion.course_version_id == quiz.course_version_id)
         .order_by(Module.position, QuestionVersion.position)
     ).all()
+    module_slugs = dict(order)
+    rows = [(q, module_slugs[q.id]) for q in content_cache.questions([qid for qid, _slug in order])]
     if quiz.draw:
-        chosen: list[QuestionVersion] = []
+        chosen: list[QuestionSnapshot] = []
         taken: set[int] = set()
         for rule in quiz.draw:
             tags = set(rule.get("tags") or [])
@@ -162,10 +170,8 @@ def draw_questions(quiz: Quiz, seen: set[str], rng: random.Random) -> list[Quest
     return questions
 
 
-def questions_of(attempt: Attempt) -> list[QuestionVersion]:
-    by_id = {q.id: q for q in session.scalars(
-        select(QuestionVersion).where(QuestionVersion.id.in_(attempt.question_ids)))}
-    return [by_id[i] for i in attempt.question_ids]
+def questions_of(attempt: Attempt) -> list[QuestionSnapshot]:
+    return content_cache.questions(list(attempt.question_ids))
 
 
 def responses_of(attempt: Attempt) -> dict[int, Response]:
@@ -177,7 +183,7 @@ def is_late(attempt: Attempt, now: datetime) -> bool:
     return attempt.deadline_at is not None and now > attempt.deadline_at
 
 
-def save_answer(attempt: Attempt, question: QuestionVersion, form: Mapping[str, Any], base_seq: int,
+def save_answer(attempt: Attempt, question: QuestionVersion | QuestionSnapshot, form: Mapping[str, Any], base_seq: int,
                 now: datetime | None = None) -> SaveResult:
     """Store one answer (an idempotent upsert). Refuses late, closed, locked (checked) and stale writes.
 
@@ -190,13 +196,16 @@ def save_answer(attempt: Attempt, question: QuestionVersion, form: Mapping[str, 
         return SaveResult("closed", attempt.seq)
     if is_late(attempt, now):
         return SaveResult("late", attempt.seq)
-    existing = session.scalar(select(Response).where(
-        Response.attempt_id == attempt.id, Response.question_version_id == question.id
-    ).execution_options(populate_existing=True))
-    if existing is not None and existing.seq > base_seq:
-        return SaveResult("stale", attempt.seq, existing.answer)
-    if existing is not None and existing.score is not None and _practice(attempt):
-        return SaveResult("locked", attempt.seq, existing.answer)
+    practice = _practice(attempt)
+    existing = None
+    if question.type == "scenario":
+        # A scenario's path builds on the saved one, so it is read first; other types go straight to the upsert,
+        # whose condition alone refuses a stale page or a checked (locked) practice answer.
+        existing = _saved_response(attempt.id, question.id)
+        if existing is not None and existing.seq > base_seq:
+            return SaveResult("stale", attempt.seq, existing.answer)
+        if existing is not None and existing.score is not None and practice:
+            return SaveResult("locked", attempt.seq, existing.answer)
     layout = attempt.layout[str(question.id)]
     previous = existing.answer if existing else None
     answer = grading.TYPES[question.type].parse(question.spec, layout, form, previous)
@@ -215,20 +224,29 @@ def save_answer(attempt: Attempt, question: QuestionVersion, form: Mapping[str, 
          "seq": new_seq, "uuid": uuid.uuid4()},
         ["attempt_id", "question_version_id"],
         {"answer": answer, "saved_at": now, "seq": new_seq},
-        where=Response.seq <= base_seq,
+        where=and_(Response.seq <= base_seq, Response.score.is_(None)) if practice else Response.seq <= base_seq,
     ).returning(Response.id)).first()
     if written is None:
-        # Another tab saved this question after our read (PostgreSQL runs the two requests side by side):
-        # its answer is kept, and this one must not be reported as saved.
-        return SaveResult("stale", new_seq)
+        # The saved answer wins: another tab saved this question after the page was rendered (on PostgreSQL
+        # possibly while this request ran), or it is a practice answer already checked.
+        saved = _saved_response(attempt.id, question.id)
+        if saved is not None and saved.seq <= base_seq and saved.score is not None:
+            return SaveResult("locked", new_seq, saved.answer)
+        return SaveResult("stale", new_seq, saved.answer if saved else None)
     return SaveResult("saved", new_seq, answer)
+
+
+def _saved_response(attempt_id: int, question_id: int) -> Response | None:
+    return session.scalar(select(Response).where(
+        Response.attempt_id == attempt_id, Response.question_version_id == question_id
+    ).execution_options(populate_existing=True))
 
 
 def _practice(attempt: Attempt) -> bool:
     return attempt.quiz.kind == "practice"
 
 
-def check_answer(attempt: Attempt, question: QuestionVersion) -> Response | None:
+def check_answer(attempt: Attempt, question: QuestionVersion | QuestionSnapshot) -> Response | None:
     """Practice mode: grade one saved answer now, so its feedback can be shown (the answer is then locked)."""
     if not _practice(attempt):
         return None  # an exam is graded at submission only, whatever a hand-made request asks

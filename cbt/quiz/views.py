@@ -13,9 +13,11 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from cbt.courses.models import QuestionVersion, Quiz
+from cbt.courses import cache as content_cache
+from cbt.courses.models import Quiz
 from cbt.db import session, utcnow, write_transaction
 from cbt.quiz import grading, review, services
 from cbt.quiz.models import Attempt
@@ -53,7 +55,8 @@ def _quiz(quiz_id: int) -> Quiz:
 
 def _own_attempt(attempt_id: int) -> Attempt:
     """The attempt, if it belongs to the signed-in user; another person's attempt is simply not found."""
-    attempt = session.get(Attempt, attempt_id)
+    # The quiz comes in the same statement: every attempt page needs its kind and settings.
+    attempt = session.get(Attempt, attempt_id, options=[joinedload(Attempt.quiz)])
     if attempt is None or attempt.user_id != current_user.id:
         abort(404)
     return attempt
@@ -223,7 +226,7 @@ def autosave(attempt_id: int) -> tuple[WerkzeugResponse, int]:
     question_id = request.form.get("question", type=int)
     if question_id not in attempt.question_ids:
         return jsonify(status="error"), 400
-    question_row = session.get(QuestionVersion, question_id)
+    question_row = content_cache.question(question_id)
     try:
         result = services.save_answer(
             attempt, question_row, request.form.to_dict(flat=False), request.form.get("seq", -1, type=int)

@@ -19,8 +19,9 @@ from tests.quiz.course import ACCEPTED, FEEDBACK_MARKERS, KEY_IDS, NUMERIC_ANSWE
 
 
 def leaks(body: str) -> list[str]:
-    """Key material found in a response body (after removing the random CSRF tokens)."""
+    """Key material found in a response body (after removing the random CSRF tokens and the save counters)."""
     body = re.sub(r'name="csrf_token" value="[^"]*"', "", body)
+    body = re.sub(r'name="seq" value="\d+"|"seq":\s*\d+|data-seq="\d+"', "", body)
     found = [m for m in FEEDBACK_MARKERS if m in body]
     found += [a for a in ACCEPTED if a.casefold() in body.casefold()]
     found += [i for i in KEY_IDS if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", body)]
