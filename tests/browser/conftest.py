@@ -1,14 +1,19 @@
 """Browser tests: Debian's chromium driven by Playwright against the app served by waitress on loopback.
 
-The server gets its own fresh SQLite database (whatever engine the rest of the suite uses), the demo data
-and the ``field-drill`` fixture course with one question of every type. Without chromium these tests are
-skipped locally and fail in CI (``CBT_BROWSER_REQUIRED=1``), so a missing browser can never pass silently.
+Each server gets its own fresh database: a new SQLite file, or, when ``CBT_TEST_DATABASE_URL`` names a
+PostgreSQL database, a schema of its own in it (two servers of one session never see each other's rows), and
+the ``field-drill`` fixture course with one question of every type. Without chromium these tests are skipped
+locally and fail in CI (``CBT_BROWSER_REQUIRED=1``), so a missing browser can never pass silently.
+
+``shot()`` keeps screenshots; with ``CBT_UPDATE_SCREENSHOTS=1`` they replace the ones in docs/screenshots
+that the README shows, so a run of this suite keeps them current.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -25,6 +30,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 FIELD_DRILL = ROOT / "tests" / "fixtures" / "courses" / "field-drill"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+PG_URL = os.environ.get("CBT_TEST_DATABASE_URL", "")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "Browser-Test-Pass-1"
 CHROMIUM_ARGS = [
@@ -71,11 +78,29 @@ class LiveServer:
         return username
 
 
+def _database_url(tmp: Path) -> str:
+    """A new SQLite file, or a fresh PostgreSQL schema named after ``tmp`` (dropped first) as the search path."""
+    if not PG_URL:
+        return f"sqlite:///{tmp}/browser.sqlite3"
+    from sqlalchemy import make_url, text
+
+    from cbt.db import make_engine
+
+    schema = "browser_" + re.sub(r"[^a-z0-9_]", "_", tmp.name.lower())
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
 def start_server(tmp: Path, **settings: str) -> LiveServer:
     port = _free_port()
     env = {
         **os.environ,
-        "CBT_DATABASE_URL": f"sqlite:///{tmp}/browser.sqlite3",
+        "CBT_DATABASE_URL": _database_url(tmp),
         "CBT_INSTANCE_PATH": str(tmp / "instance"),
         "CBT_PASSWORD_HASH_MEMORY_KIB": "1024",
         "CBT_PASSWORD_HASH_TIME_COST": "1",
@@ -152,8 +177,33 @@ def assert_accessible(page: Any) -> None:
     assert violations == [], json.dumps({"url": page.url, "violations": violations}, ensure_ascii=False, indent=1)
 
 
+def shot(page: Any, name: str, tmp_path: Path) -> None:
+    """Keep a screenshot; with CBT_UPDATE_SCREENSHOTS=1 it replaces the one shown in the README."""
+    folder = SCREENSHOTS if os.environ.get("CBT_UPDATE_SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
+
+
+def navigate(page: Any, target: Any) -> Any:
+    """Click a link or a form's button (a selector or a locator) and wait for the page it leads to.
+
+    The next check then runs on the new page, never on the old one; a refused request (a form without its CSRF
+    token, a server error) fails here with the status and the page's words instead of as a missing element.
+    """
+    with page.expect_navigation() as navigation:
+        if isinstance(target, str):
+            page.click(target)
+        else:
+            target.click()
+    response = navigation.value
+    assert response is not None and response.ok, (
+        f"{response.status if response else 'no answer'} from {page.url}: {page.inner_text('main')}")
+    return response
+
+
 def sign_in(page: Any, server: LiveServer, username: str, password: str = PASSWORD) -> None:
     page.goto(server.url + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("form[action='/login'] button[type=submit]")
+    with page.expect_navigation():  # the session cookie is set once the POST's answer has arrived
+        page.click("form[action='/login'] button[type=submit]")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.browser.conftest import navigate
+
 ANSWERS = {
     "kk": {
         "single": ("Автомобиль жүгімен", ["CMR жүкқұжаты"]),
@@ -86,6 +88,6 @@ def answer(page: Any, locale: str, *, javascript: bool = True) -> str:
     elif kind == "scenario":
         for text in value:
             form.locator("label.choice", has_text=text).click()
-            form.locator("button[value=step]").click()
+            navigate(page, form.locator("button[value=step]"))
             form = page.locator("form.question-form")
     return kind

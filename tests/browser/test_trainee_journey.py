@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from pathlib import Path
 
-from tests.browser.conftest import PASSWORD, assert_accessible, sign_in
+from tests.browser.conftest import PASSWORD, assert_accessible, navigate, shot, sign_in
 from tests.browser.drill import ANSWERS, answer
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def shot(page, name: str, tmp_path: Path) -> None:
-    """Keep a screenshot; with CBT_UPDATE_SCREENSHOTS=1 it replaces the one shown in the README."""
-    folder = SCREENSHOTS if os.environ.get("CBT_UPDATE_SCREENSHOTS") else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
 
 
 def take_practice_quiz(page, locale: str, javascript: bool, checked: list[str], tmp_path: Path) -> None:
@@ -30,13 +20,13 @@ def take_practice_quiz(page, locale: str, javascript: bool, checked: list[str], 
         if kind == "hotspot" and locale == "kk":
             shot(page, "quiz-hotspot-kk", tmp_path)
         if kind != "scenario":
-            page.click("button[value=check]")
+            navigate(page, "button[value=check]")
             assert page.locator("section.review.right").count() == 1, (kind, page.inner_text("main"))
             checked.append(kind)
         if page.locator("button[value=finish]").count():
-            page.click("button[value=finish]")
+            navigate(page, "button[value=finish]")
             break
-        page.click("button[value=next]")
+        navigate(page, "button[value=next]")
     assert sorted(kinds) == sorted(ANSWERS[locale])
 
 
@@ -68,7 +58,7 @@ def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_pat
     # Tab to the course's Start button and press Enter.
     for _ in range(40):
         page.keyboard.press("Tab")
-        if "continue" in (page.evaluate("document.activeElement.getAttribute('href') || ''")):
+        if "field-drill/continue" in (page.evaluate("document.activeElement.getAttribute('href') || ''")):
             break
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/lessons/\d+$"))
@@ -76,51 +66,51 @@ def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_pat
     assert page.locator("article.lesson img").evaluate("img => img.naturalWidth") > 0  # media served locally
     assert_accessible(page)
     shot(page, "lesson-kk", tmp_path)
-    page.click("form[action$='/complete'] button")
+    navigate(page, "form[action$='/complete'] button")
     page.wait_for_url(re.compile(r".*/quiz/\d+$"))
     assert_accessible(page)
-    page.click("form[action$='/start'] button")
+    navigate(page, "form[action$='/start'] button")
     checked: list[str] = []
     take_practice_quiz(page, "kk", True, checked, tmp_path)
     assert_accessible(page)
-    page.click("form[action$='/submit'] button")
+    navigate(page, "form[action$='/submit'] button")
     assert "100" in page.inner_text(".result .big")
     assert_accessible(page)
     shot(page, "result-kk", tmp_path)
 
     # The exam: answer three questions, then the terminal "crashes" (the browser closes).
     page.goto(live_server.url + "/learn/courses/field-drill")
-    page.click("a[href$='/quiz/2'], a.button[href*='/quiz/']:not([href$='/quiz/1'])")
-    page.click("form[action$='/start'] button")
+    navigate(page, "a[href$='/quiz/2'], a.button[href*='/quiz/']:not([href$='/quiz/1'])")
+    navigate(page, "form[action$='/start'] button")
     assert page.locator(".timer").count() == 1
     answered = []
     for _ in range(3):
         kind = answer(page, "kk")
         answered.append(kind)
-        page.click("button[value=next]")
+        navigate(page, "button[value=next]")
     context.close()
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="kk-KZ")
     page = context.new_page()
     sign_in(page, live_server, username)
     page.goto(live_server.url + "/learn/courses/field-drill/continue")
-    page.click("a.button.primary[href*='/attempts/']")
+    navigate(page, "a.button.primary[href*='/attempts/']")
     for number in range(1, 4):
-        page.click(f"button[value=goto-{number}]")
+        navigate(page, f"button[value=goto-{number}]")
         filled = page.evaluate("""() => [...document.querySelectorAll(
                 'form.question-form input, form.question-form select')]
             .some(e => (e.type === 'radio' || e.type === 'checkbox') ? e.checked
                        : (e.type !== 'hidden' && e.value) || (e.type === 'hidden' && e.name === 'x' && e.value)
                          || document.querySelectorAll('.scenario-step.done').length)""")
         assert filled, f"answer {number} was lost"
-    page.click("button[value=goto-4]")
+    navigate(page, "button[value=goto-4]")
     while True:
         answer(page, "kk")
         if page.locator("button[value=finish]").count():
-            page.click("button[value=finish]")
+            navigate(page, "button[value=finish]")
             break
-        page.click("button[value=next]")
-    page.click("form[action$='/submit'] button")
+        navigate(page, "button[value=next]")
+    navigate(page, "form[action$='/submit'] button")
     assert "100" in page.inner_text(".result .big")
     page.goto(live_server.url + "/learn/courses/field-drill")
     assert page.locator("#course-progress").get_attribute("value") == "100"
@@ -128,7 +118,7 @@ def test_trainee_journey_in_kazakh_with_javascript(live_server, browser, tmp_pat
     shot(page, "course-kk", tmp_path)
     # The same trainee switches language: the page stays, now in Russian, then English.
     for locale, word in (("ru", "Модули"), ("en", "Modules")):
-        page.click(f"button[name=locale][value={locale}]")
+        navigate(page, f"button[name=locale][value={locale}]")
         assert page.get_attribute("html", "lang") == locale and word in page.inner_text("main")
         assert page.url.endswith("/learn/courses/field-drill")
         assert_accessible(page)
@@ -144,14 +134,14 @@ def test_trainee_journey_in_english_without_javascript(live_server, browser, tmp
     page = context.new_page()
     page.set_default_timeout(10000)
     page.goto(live_server.url + "/login")
-    page.click("button[name=locale][value=en]")
+    navigate(page, "button[name=locale][value=en]")
     assert page.get_attribute("html", "lang") == "en"
     sign_in(page, live_server, nojs)
-    page.click("a[href$='/field-drill/continue']")
-    page.click("form[action$='/complete'] button")
-    page.click("form[action$='/start'] button")
+    navigate(page, "a[href$='/field-drill/continue']")
+    navigate(page, "form[action$='/complete'] button")
+    navigate(page, "form[action$='/start'] button")
     checked: list[str] = []
     take_practice_quiz(page, "en", False, checked, tmp_path)
-    page.click("form[action$='/submit'] button")
+    navigate(page, "form[action$='/submit'] button")
     assert "100" in page.inner_text(".result .big")
     context.close()
