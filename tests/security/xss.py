@@ -87,6 +87,16 @@ def joined(separator: str = " ") -> str:
     return separator.join(PAYLOADS)
 
 
+def _fitting(limit: int) -> str:
+    """As many whole payloads as a column of ``limit`` characters holds (lesson titles are VARCHAR(300))."""
+    taken: list[str] = []
+    for payload in PAYLOADS:
+        if len(" ".join([*taken, payload])) > limit:
+            continue
+        taken.append(payload)
+    return " ".join(taken)
+
+
 def write_xss_course(root: Path, course_id: str = "xss-course") -> Path:
     """A valid course package whose every authored text is the whole corpus."""
     folder = root / course_id
@@ -117,6 +127,6 @@ def write_xss_course(root: Path, course_id: str = "xss-course") -> Path:
             "pass_mark": 50, "review": "immediately"}
     (module / "quiz.yaml").write_text(yaml.safe_dump(quiz, allow_unicode=True), encoding="utf-8")
     for locale in ("en", "ru", "kk"):
-        front = yaml.safe_dump({"title": joined(), "minutes": 5}, allow_unicode=True)
+        front = yaml.safe_dump({"title": _fitting(300), "minutes": 5}, allow_unicode=True)
         (module / f"01-payloads.{locale}.md").write_text(f"---\n{front}---\n{blocks}\n", encoding="utf-8")
     return folder
