@@ -124,6 +124,27 @@ def users_list(role: str | None) -> None:
         ]))
 
 
+@users_cli.command("reset-2fa")
+@click.argument("username")
+def users_reset_two_factor(username: str) -> None:
+    """Turn off a user's two-step verification (a lost phone) and end their sessions.
+
+    For the server's operator, e.g. when the only administrator lost their phone; check the person first.
+    """
+    from cbt.admin.services import reset_two_factor
+    from cbt.auth.models import User
+
+    with writing():
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(_("Unknown user %(username)s.", username=username))
+        if not reset_two_factor(user, actor_id=None):
+            raise click.ClickException(_("%(username)s has no two-step verification.", username=username))
+        session.commit()
+    click.echo(_("Two-step verification of %(username)s is off and their sessions are ended. They can sign in with "
+                 "their password and turn it on again.", username=username))
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:

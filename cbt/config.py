@@ -33,11 +33,22 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_MEMORY_KIB": 19 * 1024,
     "PASSWORD_HASH_TIME_COST": 2,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
-    #: Set true when served over HTTPS (behind a TLS proxy on a central server).
+    #: Set true when served over HTTPS (behind a TLS proxy on a central server): Secure cookies, HSTS, and the
+    #: session cookie named with the ``__Host-`` prefix (the browser then refuses it without HTTPS and Path=/).
     "SECURE_COOKIES": False,
+    #: Two-step verification for administrators: "optional" (staff may enrol) or "required" (an administrator
+    #: without it is sent to enrol before any other page).
+    "ADMIN_MFA": "optional",
+    #: The name authenticator apps show next to the account.
+    "MFA_ISSUER": "CBT",
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "SQL_ECHO": False,
 }
+
+
+ADMIN_MFA_MODES = ("optional", "required")
+SESSION_COOKIE = "cbt_session"
+SECURE_SESSION_COOKIE = "__Host-cbt_session"
 
 
 def configure(app: Flask, config: dict[str, Any] | None) -> None:
@@ -56,9 +67,17 @@ def configure(app: Flask, config: dict[str, Any] | None) -> None:
             app.config[key] = tuple(part.strip() for part in value.split(",") if part.strip())
     if app.config["DEFAULT_LOCALE"] not in app.config["LOCALES"]:
         raise ValueError(f"CBT_DEFAULT_LOCALE must be one of {app.config['LOCALES']}")
+    app.config["ADMIN_MFA"] = str(app.config["ADMIN_MFA"]).strip().lower()
+    if app.config["ADMIN_MFA"] not in ADMIN_MFA_MODES:
+        raise ValueError(f"CBT_ADMIN_MFA must be one of {ADMIN_MFA_MODES}")
     secure = bool(app.config["SECURE_COOKIES"])
     app.config.update(
-        SESSION_COOKIE_NAME="cbt_session",
+        # ``__Host-`` makes the browser accept the cookie only if it is Secure, has Path=/ and no Domain, so a
+        # sibling host or a plain-HTTP page cannot plant or overwrite it. Plain-HTTP classrooms keep the plain
+        # name: the browser would refuse the prefixed one without HTTPS.
+        SESSION_COOKIE_NAME=SECURE_SESSION_COOKIE if secure else SESSION_COOKIE,
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_DOMAIN=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,

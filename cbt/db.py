@@ -197,6 +197,28 @@ def write_transaction() -> Iterator[Session]:
 
 
 @contextlib.contextmanager
+def reading() -> Iterator[Session]:
+    """Run reads without any write lock, even inside a request that writes (a POST).
+
+    Ends the current transaction, runs the block in a plain (deferred, on SQLite) transaction and ends that
+    one too, so slow work after the block (a password hash) runs with no transaction open and the write that
+    follows is short. Objects loaded in the block stay usable (the session does not expire on commit).
+    """
+    db_session = get_session()
+    if db_session.in_transaction():
+        db_session.commit()
+    token = _write_intent.set(False)
+    try:
+        yield db_session
+        db_session.commit()  # nothing was written: this only ends the read transaction
+    except BaseException:
+        db_session.rollback()
+        raise
+    finally:
+        _write_intent.reset(token)
+
+
+@contextlib.contextmanager
 def writing() -> Iterator[None]:
     """Declare write intent for a block (CLI commands, background jobs); the caller commits."""
     token = _write_intent.set(True)

@@ -180,6 +180,9 @@ def page_urls(app: Any, world: World, role: str) -> list[str]:
         "core.ping": None,  # 204, keeps a session alive
         "auth.login": None,  # signed-in users are redirected away
         "auth.change_password": "/account/password",
+        "auth.login_code": None,  # only during a sign-in with two-step verification; signed-in users go home
+        "auth.sessions": "/account/sessions",
+        "auth.two_factor": "/account/two-factor",
         "learn.my_learning": "/learn/",
         "learn.transcript": "/learn/transcript",
         "learn.course": f"/learn/courses/{world.slug}",

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from cbt.admin import importing
 from cbt.admin.models import UserImport
 from cbt.audit.services import record
+from cbt.auth import mfa
 from cbt.auth import services as accounts
 from cbt.auth.models import ROLES, User
 from cbt.auth.sessions import end_all_sessions
@@ -46,11 +47,15 @@ def generate_password(username: str) -> str:
 
 def create_account(*, username: str, full_name: str, service_number: str | None, role: str,
                    agency_id: int | None, site_id: int | None, locale: str | None, actor_id: int) -> tuple[User, str]:
-    """Create an account with a random initial password; return both (the password is shown once)."""
+    """Create an account with a random initial password; return both (the password is shown once).
+
+    The user must replace that password at the first sign-in: the administrator (and whoever saw the screen
+    or the printout) knows it.
+    """
     password = generate_password(accounts.normalize_username(username))
     user = accounts.create_user(
         username, password, role=role, full_name=full_name, service_number=service_number or None,
-        agency_id=agency_id, site_id=site_id, locale=locale or None, actor_id=actor_id,
+        agency_id=agency_id, site_id=site_id, locale=locale or None, actor_id=actor_id, must_change_password=True,
     )
     return user, password
 
@@ -97,14 +102,31 @@ def set_active(user: User, active: bool, *, actor_id: int) -> bool:
 
 
 def reset_password(user: User, *, actor_id: int) -> str:
-    """Give the user a new random password (shown once to the administrator) and end their sessions."""
+    """Give the user a new random password (shown once to the administrator) and end their sessions.
+
+    The user must replace it at the next sign-in.
+    """
     password = generate_password(user.username)
     user.password_hash = accounts.hash_policy().hash(password)
     user.password_changed_at = utcnow()
+    user.must_change_password = True
     end_all_sessions(user.id, "password_reset")
     session.flush()
     record("user.password_reset", actor_id=actor_id, target=f"user:{user.id}")
     return password
+
+
+def reset_two_factor(user: User, *, actor_id: int | None, keep_token: str | None = None) -> bool:
+    """Turn the user's two-step verification off (a lost phone) and end their sessions; audited.
+
+    False when the user had none. ``keep_token`` spares the acting administrator's own session; ``actor_id``
+    is None when the server's operator does it from the command line (the only way back for a sole administrator).
+    """
+    if not mfa.reset(user, actor_id=actor_id):
+        return False
+    end_all_sessions(user.id, "mfa_reset", keep_token=keep_token)
+    session.flush()
+    return True
 
 
 # --- organisation ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from cbt.admin import forms, importing, services
 from cbt.audit.models import AuditEvent
 from cbt.audit.services import record
+from cbt.auth import mfa
 from cbt.auth.models import User
 from cbt.db import session, write_transaction
 from cbt.i18n import LANGUAGE_NAMES, current_locale
@@ -164,7 +165,8 @@ def user_edit(user_id: int) -> str | Response:
             else:
                 flash(_("Nothing was changed."), "info")
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user, action_form=forms.ConfirmImportForm())
+    return render_template("admin/user_form.html", form=form, user=user, action_form=forms.ConfirmImportForm(),
+                           two_factor=mfa.credential(user.id))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -206,6 +208,24 @@ def user_reset_password(user_id: int) -> str:
     password = services.reset_password(user, actor_id=current_user.id)
     session.commit()
     return render_template("admin/password.html", user=user, password=password, created=False)
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@roles_required(ADMIN)
+def user_reset_two_factor(user_id: int) -> Response:
+    """Turn off a user's two-step verification (a lost phone); they can set it up again after signing in."""
+    user = _user_or_404(user_id)
+    if not forms.ConfirmImportForm().validate_on_submit():
+        abort(400)
+    keep = current_user.session_token if user.id == current_user.id else None
+    if services.reset_two_factor(user, actor_id=current_user.id, keep_token=keep):
+        session.commit()
+        flash(_("Two-step verification of %(name)s was turned off and they were signed out everywhere.",
+                name=user.full_name), "success")
+    else:
+        session.rollback()
+        flash(_("%(name)s does not use two-step verification.", name=user.full_name), "info")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 # --- bulk import ----------------------------------------------------------------------------------------

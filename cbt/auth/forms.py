@@ -28,3 +28,15 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", message=_l("The two new passwords are not the same.")),
         ],
     )
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in: an authenticator code or a recovery code."""
+
+    code = StringField(
+        _l("Code"), validators=[DataRequired(message=_l("Enter the code.")), Length(max=40)]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

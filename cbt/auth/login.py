@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
+from cbt.auth import gate
 from cbt.auth.sessions import load_user_from_token
 from cbt.extensions import login_manager
 from cbt.security import current_path
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None
     login_manager.user_loader(load_user_from_token)
     login_manager.unauthorized_handler(_unauthorized)
+    gate.init_app(app)
 
 
 def _unauthorized() -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cbt.db import Base, UUIDMixin, utcnow
@@ -32,6 +32,9 @@ class User(UUIDMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    #: Set when an administrator created the account or reset its password: the password they handed over
+    #: must be replaced before the user can open any other page. Cleared by the user's own password change.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     agency: Mapped[Agency | None] = relationship()
     site: Mapped[Site | None] = relationship()
@@ -72,7 +75,7 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
-    #: signed_out | idle | expired | password_changed | deactivated
+    #: signed_out | idle | expired | password_changed | password_reset | deactivated | ended_by_user | mfa_reset
     ended_reason: Mapped[str | None] = mapped_column(String(20))
     client_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
@@ -100,3 +103,37 @@ class SignInFailure(Base):
     client_address: Mapped[str] = mapped_column(String(64))
     #: Also what pruning deletes by.
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class TotpCredential(Base):
+    """A user's authenticator-app secret (RFC 6238 TOTP, 30-second steps, 6 digits).
+
+    Created unconfirmed when enrolment starts; two-step verification is on only once ``confirmed_at`` is set by
+    a valid code. The secret must be readable to check codes, so it is stored as is: it is shown to its owner
+    during enrolment and never again, and an administrator (or `cbt users reset-2fa`) can only remove it.
+    """
+
+    __tablename__ = "totp_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    #: Base32, 160 random bits.
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: None while enrolment waits for the first valid code.
+    confirmed_at: Mapped[datetime | None]
+    #: Time step of the last accepted code: a code is accepted only for a later step, so it cannot be replayed.
+    last_counter: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """A one-time code for signing in without the authenticator app; only a salted SHA-256 hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: ``sha256$<salt hex>$<digest hex>`` of the normalized code.
+    code_hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

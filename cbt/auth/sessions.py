@@ -8,6 +8,7 @@ most once a minute to keep page views free of writes on the hot path.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -57,12 +58,15 @@ def end_session(token: str | None, reason: str) -> None:
     )
 
 
-def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None) -> None:
-    """End every open session of a user (password change, deactivation), optionally sparing the caller's."""
+def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None) -> int:
+    """End every open session of a user (password change, deactivation), optionally sparing the caller's.
+
+    Returns how many were ended.
+    """
     stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
     if keep_token:
         stmt = stmt.where(UserSession.token_hash != _hash(keep_token))
-    session.execute(stmt.values(ended_at=utcnow(), ended_reason=reason))
+    return session.execute(stmt.values(ended_at=utcnow(), ended_reason=reason)).rowcount
 
 
 def load_user_from_token(token: str) -> User | None:
@@ -99,3 +103,48 @@ def _idle_exempt(user: User) -> bool:
     """Hook for features that keep a session alive while idle (an open timed exam)."""
     checks = current_app.extensions.get("cbt.idle_exemptions", [])
     return any(check(user) for check in checks)
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The user's sessions that would still be accepted now, newest first (for "My sessions")."""
+    now = utcnow()
+    rows = session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None),
+               UserSession.created_at > now - absolute_limit())
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    ).all()
+    exempt = _idle_exempt(user)
+    return [row for row in rows if exempt or now - row.last_seen_at <= idle_limit()]
+
+
+def is_current(row: UserSession, token: str | None) -> bool:
+    return bool(token) and row.token_hash == _hash(token or "")
+
+
+def end_own_session(user_id: int, session_id: int, reason: str = "ended_by_user") -> bool:
+    """End one of the user's own open sessions; False when there is no such open session of theirs."""
+    ended = session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id, UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    ).rowcount
+    return ended == 1
+
+
+_BROWSERS = (("Edge", r"Edg(?:e|A|iOS)?/(\d+)"), ("Opera", r"OPR/(\d+)"), ("Yandex", r"YaBrowser/(\d+)"),
+             ("Firefox", r"Firefox/(\d+)"), ("Chrome", r"Chrom(?:e|ium)/(\d+)"), ("Safari", r"Version/(\d+).*Safari/"))
+_SYSTEMS = (("Android", "Android"), ("iOS", "iPhone"), ("iOS", "iPad"), ("Windows", "Windows"),
+            ("macOS", "Mac OS X"), ("ChromeOS", "CrOS"), ("Linux", "Linux"))
+
+
+def short_agent(user_agent: str | None) -> str:
+    """A browser and system a person recognises ("Firefox 128, Windows") from a User-Agent header."""
+    text = user_agent or ""
+    browser = next((f"{name} {match.group(1)}" for name, pattern in _BROWSERS
+                    if (match := re.search(pattern, text))), None)
+    system = next((name for name, token in _SYSTEMS if token in text), None)
+    parts = [part for part in (browser, system) if part]
+    if parts:
+        return ", ".join(parts)
+    return text[:40] + ("…" if len(text) > 40 else "")

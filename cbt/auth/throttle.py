@@ -14,8 +14,12 @@ before its password is looked at, so neither the answer nor its timing says whet
 
 Throttled attempts are not counted as failures: otherwise an attacker who keeps trying would keep the real
 officer locked out for ever; the lock ends at most one window after the failures that caused it.
-Check and insert are not atomic: on PostgreSQL a burst of parallel guesses can overshoot the ceiling by
-at most the number of requests served at once (on SQLite write transactions are serialized).
+
+A sign-in checks twice: once before the password hash is verified (no transaction open during argon2, see
+:func:`cbt.auth.services.authenticate`) and again inside the short write transaction that records the
+outcome. On SQLite that second check and the insert are serialized, so no outcome is accepted past the
+ceiling; on PostgreSQL a burst of parallel guesses can overshoot it by at most the number of requests
+served at once. Wrong second-step codes are counted here too, under the same account and address.
 """
 
 from __future__ import annotations

@@ -43,6 +43,9 @@ from .yamlio import YList, YMap, load_yaml, split_front_matter
 
 #: Folder, file and id names (README, "Layout").
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: What the database stores of a lesson title (``lesson_texts.title``): longer ones are refused here, with the
+#: file and line, rather than by PostgreSQL at import.
+LESSON_TITLE_MAX = 300
 #: Names of the YAML files module.yaml and course.yaml point at: plain names in the same folder.
 YAML_FILE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*\.ya?ml$")
 MEDIA_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9]+)+$")
@@ -158,7 +161,7 @@ class _Fields:
             return _MISSING
         return self.data[key]
 
-    def text(self, key: str, required: bool = False) -> str | None:
+    def text(self, key: str, required: bool = False, max_length: int | None = None) -> str | None:
         value = self.raw(key, required)
         if value is _MISSING:
             return None
@@ -167,6 +170,10 @@ class _Fields:
             return None
         if not value.strip():
             self.error(key, N_("must not be empty"))
+            return None
+        if max_length is not None and len(value) > max_length:
+            self.error(key, N_("is too long: %(length)d characters, at most %(limit)d"),
+                       length=len(value), limit=max_length)
             return None
         return value
 
@@ -764,7 +771,7 @@ class _CourseLoader:
             report.error(rel, 1, None, N_("front matter must be a mapping of fields"))
             return None
         f = _Fields(report, rel, loaded.data, "", module_id)
-        title = f.text("title", required=True)
+        title = f.text("title", required=True, max_length=LESSON_TITLE_MAX)
         minutes = f.integer("minutes", required=True)
         f.finish()
         for ref in find_references(front.body):

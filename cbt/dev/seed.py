@@ -223,7 +223,13 @@ def seed_scale(
                 )
     _batched(attempt_rows, Attempt)
     _batched(response_rows, Response)
+    _seed_cohorts(random.Random(seed + 1), user_rows, site_rows, versions, password_hash, now)
     session.flush()
+    _advance_sequences("users", "attempts", "cohorts")
+    # The triggers marked every (officer, course) stale; compute the report standings once, in bulk.
+    from cbt.reports.standings import rebuild
+
+    rebuild()
     return SeedCounts(
         len(user_rows),
         len(site_rows),
@@ -232,3 +238,53 @@ def seed_scale(
         len(attempt_rows),
         len(response_rows),
     )
+
+
+def _seed_cohorts(rng: random.Random, user_rows: list[dict[str, Any]], sites: list[Site], versions: list[Any],
+                  password_hash: str, now: datetime) -> None:
+    """A class per site (its officers, assigned the first two courses) and three refresher groups across sites
+    that assign nothing (5 % of officers each), run by one trainer: cohort filters and columns at scale.
+    """
+    from cbt.cohorts.models import Cohort, CohortCourse, CohortMember
+
+    trainer_id = (session.scalar(select(func.max(User.id))) or 0) + 1
+    session.execute(insert(User), [{
+        "id": trainer_id, "uuid": uuid.UUID(int=rng.getrandbits(128)), "username": f"scale-trainer-{trainer_id}",
+        "full_name": "Scale Trainer", "role": "trainer", "is_active": True, "password_hash": password_hash,
+        "created_at": now,
+    }])
+    start = (session.scalar(select(func.max(Cohort.id))) or 0) + 1
+    cohorts, members, courses = [], [], []
+    by_site: dict[int, list[int]] = {}
+    for user in user_rows:
+        by_site.setdefault(user["site_id"], []).append(user["id"])
+    for offset, site in enumerate(sites):
+        cohort_id = start + offset
+        cohorts.append({"id": cohort_id, "uuid": uuid.UUID(int=rng.getrandbits(128)), "name": f"{site.code} class",
+                        "site_id": site.id, "trainer_id": trainer_id, "created_at": now, "is_archived": False})
+        members += [{"cohort_id": cohort_id, "user_id": u, "added_at": now} for u in by_site.get(site.id, [])]
+        courses += [{"cohort_id": cohort_id, "course_id": v.course_id, "assigned_at": now} for v in versions[:2]]
+    for n in range(3):
+        cohort_id = start + len(sites) + n
+        cohorts.append({"id": cohort_id, "uuid": uuid.UUID(int=rng.getrandbits(128)), "name": f"Refresher {n + 1}",
+                        "site_id": None, "trainer_id": trainer_id, "created_at": now, "is_archived": False})
+        chosen = rng.sample(user_rows, k=max(1, len(user_rows) // 20))
+        members += [{"cohort_id": cohort_id, "user_id": u["id"], "added_at": now} for u in chosen]
+    _batched(cohorts, Cohort)
+    _batched(members, CohortMember)
+    _batched(courses, CohortCourse)
+
+
+def _advance_sequences(*tables: str) -> None:
+    """PostgreSQL: rows inserted with explicit ids leave the id sequence behind; move it past them.
+
+    Without this, the next account created normally (``cbt users create``) collides with a seeded id.
+    SQLite takes the next rowid from the table itself.
+    """
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - fixed names
+                             f"(SELECT coalesce(max(id), 1) FROM {table}))"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -38,6 +39,7 @@ class ReportFilterForm(FlaskForm):
     site = SelectField(_l("Site"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
     agency = SelectField(_l("Agency"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
     country = SelectField(_l("Country"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
+    cohort = SelectField(_l("Cohort"), coerce=_optional_int, validators=[Optional()], validate_choice=False)
     group = CheckboxesField(_l("Group by"), choices=[], validate_choice=False)
 
     def fill_choices(self, names: Lookups) -> None:
@@ -48,6 +50,10 @@ class ReportFilterForm(FlaskForm):
         self.site.choices = choices([everything, *((s.id, s.name(locale)) for s in names.sites.values())])
         self.agency.choices = choices([everything, *((a.id, a.name(locale)) for a in names.agencies.values())])
         self.country.choices = choices([everything, *((c.id, c.name(locale)) for c in names.countries.values())])
+        # Two classes may share a name (one per site, say): their ids tell them apart.
+        seen = Counter(names.cohorts.values())
+        self.cohort.choices = choices([everything, *((cid, name if seen[name] == 1 else f"{name} (#{cid})")
+                                                     for cid, name in names.cohorts.items())])
         self.group.choices = choices([("course", _l("Course")), ("site", _l("Site")), ("agency", _l("Agency")),
                                       ("country", _l("Country"))])
 
@@ -60,7 +66,7 @@ class ReportFilterForm(FlaskForm):
         return Filters(
             period=aggregate.Period(self.date_from.data if valid else None, self.date_to.data if valid else None),
             course_id=self.course.data, site_id=self.site.data, agency_id=self.agency.data,
-            country_id=self.country.data,
+            country_id=self.country.data, cohort_id=self.cohort.data,
         )
 
     def dimensions(self) -> tuple[str, ...]:

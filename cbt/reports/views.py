@@ -50,16 +50,17 @@ def _site_label(names: queries.Lookups, site_id: int | None, locale: str) -> str
 def dashboard() -> str:
     from cbt.i18n import current_locale
 
+    queries.refresh()
     names = queries.lookups()
     form = _form(names)
     filters = form.filters()
     dimensions = form.dimensions()
-    facts = list(queries.facts(filters))
-    report = aggregate.fold(facts, dimensions, filters.period)
-    by_site = aggregate.fold(facts, ("site",), filters.period)
+    result = queries.summary(filters, dimensions, names)
+    report = result.report
     locale = current_locale()
     months = [(_month_label(y, m), count) for (y, m), count in aggregate.month_series(report.by_month, filters.period)]
-    sites = sorted(((_site_label(names, key[0], locale), stats.completed) for key, stats in by_site.groups.items()),
+    sites = sorted(((_site_label(names, key[0], locale), stats.completed)
+                    for key, stats in result.by_site.groups.items()),
                    key=lambda item: (-item[1], item[0]))
     return render_template(
         "reports/dashboard.html", form=form, report=report, names=names, keys=exports.sort_keys(report, names),
@@ -69,15 +70,8 @@ def dashboard() -> str:
     )
 
 
-def _trainee_list(filters: queries.Filters) -> tuple[list[queries.FactRow], int]:
-    rows, total = [], 0
-    for row in queries.fact_rows(filters, stream=True):
-        if not filters.period.is_open and not aggregate.is_active(row.fact, filters.period):
-            continue
-        total += 1
-        if len(rows) < LIST_LIMIT:
-            rows.append(row)
-    return rows, total
+def _trainee_list(filters: queries.Filters) -> list[queries.FactRow]:
+    return list(queries.fact_rows(filters, limit=LIST_LIMIT))
 
 
 @bp.get("/courses/<slug>")
@@ -86,15 +80,16 @@ def course(slug: str) -> str:
     course_row = session.scalar(select(Course).where(Course.slug == slug))
     if course_row is None:
         abort(404)
+    queries.refresh()
     names = queries.lookups()
     form = _form(names)
     filters = queries.Filters(**{**form.filters().__dict__, "course_id": course_row.id})
-    report = aggregate.fold(queries.facts(filters), ("site", "agency"), filters.period)
-    trainees, total = _trainee_list(filters)
+    report = queries.summary(filters, ("site", "agency"), names).report
     return render_template(
         "reports/detail.html", kind="course", title=localized(names.courses[course_row.id][1]), form=form,
         report=report, keys=exports.sort_keys(report, names), names=names, labels=exports.dimension_labels(),
-        trainees=trainees, total=total, limit=LIST_LIMIT, query=_with(course=course_row.id, group=("site", "agency")),
+        trainees=_trainee_list(filters), total=report.total.active, limit=LIST_LIMIT,
+        query=_with(course=course_row.id, group=("site", "agency")),
     )
 
 
@@ -106,15 +101,16 @@ def site(code: str) -> str:
         abort(404)
     from cbt.i18n import current_locale
 
+    queries.refresh()
     names = queries.lookups()
     form = _form(names)
     filters = queries.Filters(**{**form.filters().__dict__, "site_id": site_row.id})
-    report = aggregate.fold(queries.facts(filters), ("course", "agency"), filters.period)
-    trainees, total = _trainee_list(filters)
+    report = queries.summary(filters, ("course", "agency"), names).report
     return render_template(
         "reports/detail.html", kind="site", title=site_row.name(current_locale()), form=form, report=report,
-        keys=exports.sort_keys(report, names), names=names, labels=exports.dimension_labels(), trainees=trainees,
-        total=total, limit=LIST_LIMIT, query=_with(site=site_row.id, group=("course", "agency")),
+        keys=exports.sort_keys(report, names), names=names, labels=exports.dimension_labels(),
+        trainees=_trainee_list(filters), total=report.total.active, limit=LIST_LIMIT,
+        query=_with(site=site_row.id, group=("course", "agency")),
     )
 
 
@@ -167,4 +163,4 @@ def export(kind: str, fmt: str) -> Response:
 def _filter_details(filters: queries.Filters) -> dict[str, object]:
     return {"from": filters.period.start, "to": filters.period.end, "course": filters.course_id,
             "site": filters.site_id, "agency": filters.agency_id, "country": filters.country_id,
-            "user": filters.user_id}
+            "user": filters.user_id, "cohort": filters.cohort_id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -248,3 +249,57 @@ def test_secure_cookies_when_configured(app_config):
     app_config["SECURE_COOKIES"] = True
     header = " ".join(create_app(app_config).test_client().get("/login").headers.getlist("Set-Cookie"))
     assert "Secure" in header
+
+
+def test_plain_http_keeps_the_plain_cookie_name(client, auth):
+    """Classroom LANs without HTTPS: a ``__Host-`` cookie would be refused by the browser (it needs Secure)."""
+    header = " ".join(client.get("/login").headers.getlist("Set-Cookie"))
+    assert header.startswith("cbt_session=") and "__Host-" not in header
+    auth.login_as("trainee")
+    assert client.get("/").status_code == 200
+
+
+def test_with_secure_cookies_the_session_cookie_has_the_host_prefix(app_config, create_user):
+    """ASVS 3.4.4: ``__Host-`` name, Secure, Path=/ and no Domain, so no sibling host can plant or read it."""
+    from cbt import create_app
+
+    app_config["SECURE_COOKIES"] = True
+    application = create_app(app_config)
+    site = "https://cbt.example"
+    try:
+        client = application.test_client()
+        page = client.get("/login", base_url=site)
+        assert page.request.is_secure
+        cookies = page.headers.getlist("Set-Cookie")
+        assert len(cookies) == 1
+        name, *attributes = [part.strip() for part in cookies[0].split(";")]
+        assert name.startswith("__Host-cbt_session=")
+        assert {"Secure", "HttpOnly", "Path=/", "SameSite=Lax"} <= set(attributes)
+        assert not [a for a in attributes if a.lower().startswith("domain")]
+        # A whole sign-in works with it, and the plain name is neither set nor honoured.
+        user = create_user("trainee")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+        response = client.post("/login", base_url=site, headers={"Referer": f"{site}/login"},
+                                data={"username": user.username, "password": TEST_PASSWORD, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert client.get("/", base_url=site).status_code == 200
+        assert client.get_cookie("cbt_session", domain="cbt.example") is None
+        stolen = client.get_cookie("__Host-cbt_session", domain="cbt.example").value
+        plain = application.test_client()
+        plain.set_cookie("cbt_session", stolen, domain="cbt.example")
+        assert plain.get("/", base_url=site).status_code == 302
+        prefixed = application.test_client()
+        prefixed.set_cookie("__Host-cbt_session", stolen, domain="cbt.example")
+        assert prefixed.get("/", base_url=site).status_code == 200  # the same cookie under its real name
+    finally:
+        application.extensions["cbt.db"].engine.dispose()
+
+
+def test_secure_cookies_from_the_environment(monkeypatch, app_config):
+    from cbt import create_app
+
+    monkeypatch.setenv("CBT_SECURE_COOKIES", "1")
+    application = create_app(app_config)
+    assert application.config["SESSION_COOKIE_NAME"] == "__Host-cbt_session"
+    assert application.config["SESSION_COOKIE_SECURE"] is True
+    application.extensions["cbt.db"].engine.dispose()

@@ -219,3 +219,119 @@ def test_throttled_page_is_translated(app, create_user):
         response = auth.login(user.username)
         assert response.status_code == 429
         assert words in response.get_data(as_text=True), locale
+
+
+@pytest.fixture
+def lock_probe(app, monkeypatch):
+    """While argon2 runs (verify and hash), record whether the request holds a transaction or the write lock.
+
+    ``in_transaction`` is the request's own session; ``blocked`` says whether another connection could not
+    take SQLite's write lock at that moment (always False on PostgreSQL, where the first check decides).
+    """
+    from sqlalchemy import text
+
+    from cbt.db import get_session
+
+    seen: list[dict[str, object]] = []
+    engine = app.extensions["cbt.db"].engine
+
+    def probe(what: str) -> None:
+        blocked = False
+        if engine.dialect.name == "sqlite":
+            import sqlite3
+
+            other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                blocked = True
+            finally:
+                other.close()
+        else:
+            with engine.connect() as conn:
+                blocked = bool(conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state = 'idle in transaction' AND pid <> pg_backend_pid()")).scalar())
+        seen.append({"what": what, "in_transaction": get_session().in_transaction(), "blocked": blocked})
+
+    verify, make = passwords.HashPolicy.verify, passwords.HashPolicy.hash
+
+    def spy_verify(self, stored_hash, password):
+        probe("verify")
+        return verify(self, stored_hash, password)
+
+    def spy_hash(self, password):
+        probe("hash")
+        return make(self, password)
+
+    monkeypatch.setattr(passwords.HashPolicy, "verify", spy_verify)
+    monkeypatch.setattr(passwords.HashPolicy, "hash", spy_hash)
+    return seen
+
+
+def test_the_password_is_checked_outside_any_transaction(client, auth, create_user, lock_probe, db):
+    """Argon2 never runs while the sign-in holds a transaction (on SQLite: the one write lock)."""
+    user = create_user("trainee")
+    lock_probe.clear()
+    assert auth.login(user.username, WRONG).status_code == 200  # failure: one counter row afterwards
+    assert auth.login("nobody-at-all", WRONG).status_code == 200  # unknown user: the dummy hash
+    assert auth.login(user.username).status_code == 302  # success: session row afterwards
+    assert [p["what"] for p in lock_probe] == ["verify"] * 3
+    assert not any(p["in_transaction"] or p["blocked"] for p in lock_probe), lock_probe
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(SignInFailure)) == 1  # nobody-at-all; officer's cleared
+
+
+def test_an_outdated_hash_is_upgraded_without_holding_the_lock(app_config, create_user, lock_probe, db):
+    """A hash made with cheaper parameters is re-hashed at sign-in: the hashing also runs outside the lock."""
+    from cbt import create_app
+    from cbt.auth.models import User
+
+    user = create_user("trainee")  # hashed with time_cost=1
+    app_config["PASSWORD_HASH_TIME_COST"] = 2
+    application = create_app(app_config)
+    try:
+        lock_probe.clear()
+        assert Auth(application.test_client(), create_user).login(user.username).status_code == 302
+        # The probe watches the fixture's app; this app has its own engine on the same database file.
+        assert [p["what"] for p in lock_probe] == ["verify", "hash"]
+        assert not any(p["in_transaction"] for p in lock_probe), lock_probe
+        db.rollback()
+        assert "t=2," in db.scalar(select(User.password_hash).where(User.id == user.id))
+    finally:
+        application.extensions["cbt.db"].engine.dispose()
+
+
+def test_the_limit_is_checked_again_when_the_outcome_is_written(client, auth, create_user, monkeypatch, db):
+    """Failures recorded by other terminals while this password was being verified still count."""
+    from cbt.auth.models import SignInFailure as Failure
+    from cbt.db import get_session
+
+    user = create_user("trainee")
+    _fail(auth, user.username, 4)
+    verify = passwords.HashPolicy.verify
+
+    def meanwhile(self, stored_hash, password):
+        # Another terminal's failure lands while this sign-in verifies its (right) password.
+        db.add(Failure(username=user.username, client_address="127.0.0.1", created_at=utcnow()))
+        db.commit()
+        assert not get_session().in_transaction()
+        return verify(self, stored_hash, password)
+
+    monkeypatch.setattr(passwords.HashPolicy, "verify", meanwhile)
+    assert auth.login(user.username).status_code == 429
+    assert client.get("/").status_code == 302
+
+
+def test_a_password_change_hashes_outside_any_transaction(client, auth, lock_probe):
+    """The first sign-in of a class changes thirty passwords at once: two argon2 runs each, none under the lock."""
+    auth.login_as("trainee")
+    token = csrf_token(client, "/account/password")
+    lock_probe.clear()
+    response = client.post("/account/password", data={"csrf_token": token, "current_password": TEST_PASSWORD,
+                                                       "new_password": "Brand-New-Secret-9",
+                                                       "confirm_password": "Brand-New-Secret-9"})
+    assert response.status_code == 302
+    assert [p["what"] for p in lock_probe] == ["verify", "hash"]
+    assert not any(p["in_transaction"] or p["blocked"] for p in lock_probe), lock_probe

@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,32 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def in_chromium(work: Callable[[Any], None]) -> None:
+    """Run ``work(browser)`` with a Chromium of its own, in a thread of its own.
+
+    Playwright's sync API refuses to start in a thread where another instance runs, and the session-scoped
+    ``browser`` fixture of tests/browser (visible only there) may still be open; a new thread has its own
+    event loop. Skipped without chromium, failed when ``CBT_BROWSER_REQUIRED`` says it must be there.
+    """
+    if CHROMIUM is None:
+        if os.environ.get("CBT_BROWSER_REQUIRED"):
+            pytest.fail("chromium is not installed but CBT_BROWSER_REQUIRED is set")
+        pytest.skip("chromium is not installed")
+
+    def job() -> None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                work(browser)
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(job).result()
 
 
 def _free_port() -> int:

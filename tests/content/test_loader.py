@@ -153,6 +153,14 @@ CASES = [
         2,
     ),
     Case(
+        "front-matter-title-too-long",
+        sub(INTRO, "title: Introduction\n", f"title: {'Introduction ' * 25}\n"),
+        INTRO,
+        "title",
+        "is too long: %(length)d characters, at most %(limit)d",
+        "title:",
+    ),
+    Case(
         "front-matter-unknown-field",
         sub(INTRO, "minutes: 5\n", "minutes: 5\nauthor: me\n"),
         INTRO,
@@ -1296,3 +1304,10 @@ def test_questions_yaml_is_untouched_by_quiz_references() -> None:
         "matching", "ordering", "hotspot", "scenario",
     ]  # fmt: skip
     assert "draw:" in EXAM
+
+
+def test_the_lesson_title_limit_is_what_the_database_stores() -> None:
+    from cbt.content.loader import LESSON_TITLE_MAX
+    from cbt.courses.models import LessonText
+
+    assert LessonText.__table__.c.title.type.length == LESSON_TITLE_MAX

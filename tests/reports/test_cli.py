@@ -43,3 +43,26 @@ def test_export_refuses_unknown_filters(app, runner, tmp_path):
     assert result.exit_code != 0
     result = runner.invoke(args=["export", "grades", "--out", out])
     assert result.exit_code != 0
+
+
+def test_export_by_cohort_number_uuid_or_name(app, runner, tmp_path, create_user, db):
+    from cbt.cohorts.models import Cohort
+
+    world = build(app, tmp_path, create_user)
+    out = tmp_path / "cohort.csv"
+    spring = db.get(Cohort, world.cohorts["Kordai spring"])
+    for reference in ("Kordai spring", str(spring.id), str(spring.uuid)):
+        result = runner.invoke(args=["export", "completions", "--cohort", reference, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+        cohort = rows[0].index("Cohort")
+        assert [(r[0], r[cohort]) for r in rows[1:]] == [("u1", "Customs refresher; Kordai spring"),
+                                                          ("u2", "Kordai spring")]
+    result = runner.invoke(args=["export", "attempts", "--cohort", "Ak-Zhol basics", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 1  # u4's course has no quiz attempts
+    result = runner.invoke(args=["export", "attempts", "--cohort", "Nobody", "--out", str(out)])
+    assert result.exit_code != 0 and "Unknown cohort Nobody" in result.output
+    db.rollback()  # end the snapshot taken before the exports ran
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "report.export")).all()[0]
+    assert event.details["filters"]["cohort"] == spring.id

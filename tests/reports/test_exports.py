@@ -133,7 +133,7 @@ def test_attempts_export_carries_organisation_and_filters(client, auth, hostile)
     assert [r[0] for r in data] == ["u1", "u2"]  # February attempts at Kordai only
     u1 = dict(zip(header, data[0], strict=True))
     assert u1["Service number"] == "KZ-1" and u1["Agency code"] == "kz-customs" and u1["Site code"] == "kordai"
-    assert u1["Country"] == "Kazakhstan" and u1["Cohort"] == ""
+    assert u1["Country"] == "Kazakhstan" and u1["Cohort"] == "Customs refresher; Kordai spring"
     assert u1["Score (%)"] == "80.0" and u1["Passed"] == "yes" and u1["Kind"] == "Final exam"
     assert u1["Started (UTC)"] == "2026-02-03 09:00:00"
 
@@ -173,3 +173,47 @@ def test_export_file_names_are_plain(client, auth, hostile):
     disposition = client.get("/reports/export/summary.xlsx").headers["Content-Disposition"]
     assert re.fullmatch(r'attachment; filename="cbt-summary-\d{8}-\d{4}\.xlsx"; filename\*=UTF-8\'\'cbt-summary-'
                         r"\d{8}-\d{4}\.xlsx", disposition)
+
+
+def test_attempts_export_neutralizes_and_quotes_what_trainees_typed(app, client, auth, hostile):
+    """The attempts table takes the fast CSV path (no csv module per row): same neutralisation and quoting."""
+    from sqlalchemy import select
+
+    from cbt.auth.models import User
+    from cbt.courses.models import Quiz
+    from cbt.db import session, writing
+    from cbt.quiz.models import Attempt
+    from tests.reports.world import at
+
+    with app.app_context(), writing():
+        quiz = session.scalars(select(Quiz).where(Quiz.module_id.is_(None))).first()
+        evil = session.execute(select(User.id, User.username).where(User.username.like("evil%"))).all()
+        for user_id, _name in evil:
+            session.add(Attempt(user_id=user_id, quiz_id=quiz.id, course_version_id=quiz.course_version_id,
+                                number=1, status="submitted", started_at=at("2026-04-01 10:00"),
+                                submitted_at=at("2026-04-01 10:20"), score=5.0, max_score=10.0, percent=50.0,
+                                passed=False))
+        session.commit()
+    auth.login_as("admin")
+    body = client.get("/reports/export/attempts.csv?date_from=2026-04-01").get_data()
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8")[1:], newline="")))
+    header, data = rows[0], rows[1:]
+    assert len(data) == len(PAYLOADS) and all(len(r) == len(header) for r in data)
+    by_user = {r[0]: dict(zip(header, r, strict=True)) for r in data}
+    for n, (name, number) in enumerate(PAYLOADS):
+        row = by_user[f"evil{n}"]
+        for cell, original in ((row["Full name"], name.strip()), (row["Service number"], number)):
+            assert cell == ("'" + original if original.startswith(TRIGGERS) else original)
+        assert row["Score (%)"] == "50.0" and row["Started (UTC)"] == "2026-04-01 10:00:00"
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", row["Attempt ID"])
+    assert by_user["evil7"]["Full name"] == '"quoted, comma"'
+    assert by_user["evil8"]["Full name"] == "Line one\nLine two"
+    for row in data:
+        for cell in row:
+            assert not cell.startswith(TRIGGERS), cell
+    sheet = load_workbook(io.BytesIO(client.get("/reports/export/attempts.xlsx?date_from=2026-04-01").get_data()))
+    values = list(sheet.active.iter_rows(values_only=True))
+    names = {r[0]: r[1] for r in values[1:]}
+    assert names["evil0"] == "'=HYPERLINK(\"http://x\",\"a\")" and names["evil8"] == "Line one\nLine two"
+    started = values[1][values[0].index("Started (UTC)")]
+    assert started.isoformat() == "2026-04-01T10:00:00"

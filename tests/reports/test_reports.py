@@ -130,7 +130,8 @@ def test_report_pages_run_a_constant_number_of_queries(app, client, auth, world,
 
     auth.login_as("admin")
     urls = ["/reports/?group=course&group=site&group=agency&group=country", "/reports/courses/exam-course",
-            "/reports/sites/kordai", "/admin/users", "/admin/audit", "/certificates/"]
+            "/reports/sites/kordai", "/admin/users", "/admin/audit", "/certificates/",
+            f"/reports/?date_from=2026-01-01&cohort={world.cohorts['Kordai spring']}"]
 
     def counts() -> dict[str, int]:
         result = {}
@@ -176,3 +177,164 @@ def test_the_menu_and_home_page_lead_to_administration(client, auth):
     for url in ("/admin/users", "/admin/organisation", "/reports/", "/admin/audit"):
         assert f'href="{url}"' in main
     assert csrf_token(client, "/")
+
+
+# --- cohorts --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("cohort", "expected"), [
+    # Members in the courses the cohort assigned: u1 (completed, passed) and u2 (started) in the exam course.
+    ("Kordai spring", [["Exam course", "exam-course", "2", "2", "1", "1", "65.0", "15.0"]]),
+    # Assigned nothing: every course of its members u1 and u5 (both completed and passed the exam course).
+    ("Customs refresher", [["Exam course", "exam-course", "2", "2", "2", "2", "85.0", "12.5"]]),
+    # u3 is a member but enrolled in the exam course, which this cohort did not assign: only u4 counts.
+    ("Ak-Zhol basics", [["Border basics", "tiny-course", "1", "1", "1", "1", "", "5.0"]]),
+])
+def test_cohort_filter_keeps_members_in_the_courses_it_assigned(client, auth, world, cohort, expected):
+    auth.login_as("admin")
+    rows = summary(client, f"group=course&cohort={world.cohorts[cohort]}")
+    assert rows[1:-1] == expected
+    assert rows[-1][2] == expected[0][2]
+
+
+def test_cohort_column_names_the_cohorts_covering_each_row(client, auth, world):
+    auth.login_as("admin")
+    text = client.get("/reports/export/completions.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    cohort = rows[0].index("Cohort")
+    assert {r[0]: r[cohort] for r in rows[1:]} == {
+        "u1": "Customs refresher; Kordai spring", "u2": "Kordai spring", "u3": "", "u4": "Ak-Zhol basics",
+        "u5": "Customs refresher"}
+    text = client.get(f"/reports/export/attempts.csv?cohort={world.cohorts['Kordai spring']}").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [(r[0], r[cohort]) for r in rows[1:]] == [("u1", "Customs refresher; Kordai spring")] * 3 + [
+        ("u2", "Kordai spring")]
+
+
+def test_dashboard_offers_and_applies_the_cohort_filter(client, auth, world):
+    auth.login_as("admin")
+    page = client.get(f"/reports/?group=course&cohort={world.cohorts['Ak-Zhol basics']}").get_data(as_text=True)
+    select = page.split('name="cohort"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r"<option[^>]*>([^<]+)</option>", select) == [
+        "All", "Ak-Zhol basics", "Customs refresher", "Kordai spring"]
+    assert re.search(rf'<option selected value="{world.cohorts["Ak-Zhol basics"]}"|'
+                     rf'<option value="{world.cohorts["Ak-Zhol basics"]}" selected', select)
+    assert "Border basics</a>" in page and "Exam course</a>" not in page
+
+
+# --- SQL counting against the Python rules, and standings kept by triggers --------------------------------
+
+
+@pytest.mark.parametrize("period", [(None, None), ("2026-02-01", "2026-02-28"), ("2026-01-20", None),
+                                    (None, "2026-01-31"), ("2026-03-02", "2026-03-02")])
+@pytest.mark.parametrize("narrow", [{}, {"site": "s1"}, {"country": "kg"}, {"agency": "a1"},
+                                    {"cohort": "Customs refresher"}, {"course": "c1"}])
+def test_sql_counts_agree_with_the_reference_rules(app, world, period, narrow):
+    """The grouped SQL of every page equals aggregate.fold over the same facts, for periods and filters."""
+    from datetime import date
+
+    from cbt.reports import aggregate, queries
+
+    bounds = aggregate.Period(*(date.fromisoformat(d) if d else None for d in period))
+    ids = {k: (world.cohorts[v] if k == "cohort" else getattr(world, v)) for k, v in narrow.items()}
+    base = queries.Filters(**{f"{k}_id": v for k, v in ids.items()})
+    with app.test_request_context():
+        queries.refresh()
+        reference = aggregate.fold(list(queries.facts(base)), aggregate.DIMENSIONS, bounds)
+        counted = queries.summary(queries.Filters(**{**base.__dict__, "period": bounds}), aggregate.DIMENSIONS,
+                                  queries.lookups()).report
+    assert counted.groups == reference.groups
+    assert counted.total == reference.total
+    assert counted.by_month == reference.by_month
+
+
+def test_standings_follow_attempts_and_lessons_through_triggers(app, client, auth, world):
+    """Changes made by any code path reach the next report: triggers mark the pair, the report recomputes it."""
+    from sqlalchemy import select, update
+
+    from cbt.courses.models import Lesson, Quiz
+    from cbt.db import session, writing
+    from cbt.learn.models import LessonProgress
+    from cbt.quiz.models import Attempt
+    from cbt.reports.models import ReportStale
+    from tests.reports.world import at
+
+    auth.login_as("admin")
+    assert summary(client, "group=course")[1][2:6] == ["4", "3", "2", "2"]
+    with app.app_context(), writing():
+        assert session.scalar(select(ReportStale.user_id).limit(1)) is None  # the report consumed them
+        exam = session.scalar(select(Quiz.id).where(Quiz.module_id.is_(None)))
+        version = session.scalar(select(Quiz.course_version_id).where(Quiz.id == exam))
+        lesson = session.scalar(select(Lesson.id).where(Lesson.course_version_id == version))
+        # u2's exam is regraded to a pass; u3 begins the exam before opening a lesson.
+        session.execute(update(Attempt).where(Attempt.user_id == world.users["u2"])
+                        .values(percent=70.0, passed=True, submitted_at=at("2026-02-21")))
+        session.add(Attempt(user_id=world.users["u3"], quiz_id=exam, course_version_id=version, number=1,
+                            status="in_progress", started_at=at("2026-01-21 08:00")))
+        session.add(LessonProgress(user_id=world.users["u3"], lesson_id=lesson, course_version_id=version,
+                                   first_viewed_at=at("2026-01-25"), last_viewed_at=at("2026-01-25"),
+                                   seconds_spent=120))
+        session.commit()
+        assert {u for (u,) in session.execute(select(ReportStale.user_id))} == {world.users["u2"],
+                                                                                 world.users["u3"]}
+    rows = summary(client, "group=course")
+    assert rows[1] == ["Exam course", "exam-course", "4", "4", "2", "3", "80.0", "11.8"]
+    text = client.get(f"/reports/export/completions.csv?user={world.users['u3']}").get_data(as_text=True)
+    u3 = dict(zip(*list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[:2], strict=True))
+    assert u3["Started (UTC)"] == "2026-01-21 08:00:00"  # the earlier of first attempt and first lesson
+    assert u3["Time spent (minutes)"] == "2"
+
+
+def test_standings_follow_enrolments_completions_and_moves(app, client, auth, world):
+    """A new enrolment, a new completion and a trainee moved to another site all reach the next report."""
+    from sqlalchemy import select, update
+
+    from cbt.auth.models import User
+    from cbt.courses.models import CourseVersion
+    from cbt.db import session, writing
+    from cbt.learn.models import CourseCompletion, Enrollment
+    from tests.reports.world import at
+
+    auth.login_as("admin")
+    by_site = {r[1]: r[2:6] for r in summary(client, "group=site")[1:-1]}
+    assert by_site == {"ak-zhol": ["2", "1", "1", "1"], "kordai": ["3", "3", "2", "2"]}
+    with app.app_context(), writing():
+        version = session.scalar(select(CourseVersion).where(CourseVersion.course_id == world.c1))
+        session.execute(update(User).where(User.id == world.users["u3"]).values(site_id=world.s1))
+        session.add(Enrollment(user_id=world.users["u4"], course_id=world.c1, course_version_id=version.id,
+                               started_at=at("2026-03-05"), last_activity_at=at("2026-03-05")))
+        session.add(CourseCompletion(user_id=world.users["u2"], course_id=world.c1, course_version_id=version.id,
+                                     completed_at=at("2026-02-25"), score=50.0, site_id=world.s2))
+        session.commit()
+    by_site = {r[1]: r[2:6] for r in summary(client, "group=site")[1:-1]}
+    # Ak-Zhol: u4 twice (tiny course done, exam course just enrolled) and u2's completion recorded there;
+    # Kordai: u1, u5 and u3 (moved). u2 did not pass the exam, so completing does not count as passing.
+    assert by_site == {"ak-zhol": ["3", "2", "2", "1"], "kordai": ["3", "2", "2", "2"]}
+
+
+def test_missing_triggers_are_put_back_and_everything_recounted(app, client, auth, world):
+    """A table rebuilt by a later SQLite batch migration loses its triggers: the first report reinstalls them
+    and recounts every enrolment, so changes made meanwhile are not lost."""
+    from sqlalchemy import select, text
+
+    from cbt.courses.models import CourseVersion
+    from cbt.db import session, writing
+    from cbt.learn.models import Enrollment
+    from cbt.reports import triggers
+    from tests.reports.world import at
+
+    with app.app_context(), writing():
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP TRIGGER report_stale_enrollments ON enrollments"))
+        else:
+            connection.execute(text("DROP TRIGGER report_stale_enrollments_insert"))
+        version = session.scalar(select(CourseVersion).where(CourseVersion.course_id == world.c2))
+        session.add(Enrollment(user_id=world.users["u1"], course_id=world.c2, course_version_id=version.id,
+                               started_at=at("2026-03-10"), last_activity_at=at("2026-03-10")))
+        session.commit()
+        assert triggers.missing(session.connection())
+    auth.login_as("admin")
+    assert summary(client, "group=course")[2][:3] == ["Border basics", "tiny-course", "2"]
+    with app.app_context():
+        assert triggers.missing(session.connection()) == set()

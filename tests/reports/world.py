@@ -1,8 +1,13 @@
-"""A hand-computed reporting world: two courses, two countries, sites and agencies, five trainees.
+"""A hand-computed reporting world: two courses, two countries, sites and agencies, five trainees, three cohorts.
 
 Everything is written straight into the database with known dates and numbers, so the expected statistics
 can be worked out by hand (see ``EXPECTED`` in the tests). The courses are imported for real (they need
 lessons and quizzes); the learning records are not walked through the pages.
+
+Cohorts (the cohort column names those covering the row's course, see cbt/reports/exports.py):
+"Kordai spring" has u1, u2 and assigned the exam course; "Customs refresher" has u1, u5 and assigned nothing
+(it covers every course of its members); "Ak-Zhol basics" has u3, u4 and assigned the tiny course only, so it
+does not cover u3's exam course.
 """
 
 from __future__ import annotations
@@ -42,11 +47,13 @@ class ReportWorld:
     kz: int
     kg: int
     users: dict[str, int]
+    cohorts: dict[str, int]
 
 
 def build(app: Any, tmp_path: Path, create_user: Any) -> ReportWorld:
     from sqlalchemy import select
 
+    from cbt.cohorts.models import Cohort, CohortCourse, CohortMember
     from cbt.courses.models import CourseVersion, Lesson, Quiz
     from cbt.db import session, writing
     from cbt.learn.models import CourseCompletion, Enrollment, LessonProgress
@@ -77,6 +84,7 @@ def build(app: Any, tmp_path: Path, create_user: Any) -> ReportWorld:
                                        ("u5", "s2", "a1", "KZ-5")):
         users[name] = create_user("trainee", username=name, full_name=f"Trainee {name}", service_number=number,
                                   site_id=ids[site], agency_id=ids[agency]).id
+    coach = create_user("trainer", username="coach", full_name="Coach").id
     with app.app_context(), writing():
         version1 = session.get(CourseVersion, v1)
         version2 = session.get(CourseVersion, v2)
@@ -126,6 +134,16 @@ def build(app: Any, tmp_path: Path, create_user: Any) -> ReportWorld:
         lesson("u5", v1, lesson1, "2026-01-05", 900)
         attempt("u5", exam, 1, "2026-01-25", 90.0, True, "s1")
         complete("u5", version1, "2026-01-25", 90.0, "s1")
+        cohorts = {}
+        for name, members, courses in (("Kordai spring", ("u1", "u2"), (version1.course_id,)),
+                                       ("Customs refresher", ("u1", "u5"), ()),
+                                       ("Ak-Zhol basics", ("u3", "u4"), (version2.course_id,))):
+            cohort = Cohort(name=name, trainer_id=coach)
+            session.add(cohort)
+            session.flush()
+            session.add_all([CohortMember(cohort_id=cohort.id, user_id=users[m]) for m in members])
+            session.add_all([CohortCourse(cohort_id=cohort.id, course_id=c) for c in courses])
+            cohorts[name] = cohort.id
         session.commit()
         return ReportWorld(version1.course_id, version2.course_id, ids["s1"], ids["s2"], ids["a1"], ids["a2"],
-                           ids["kz"], ids["kg"], users)
+                           ids["kz"], ids["kg"], users, cohorts)

@@ -14,15 +14,12 @@ Two layers are attacked separately:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, sign_in, start_server
+from tests.browser.conftest import PASSWORD, in_chromium, sign_in, start_server
 from tests.security.xss import PAYLOADS, write_xss_course
 
 pytestmark = pytest.mark.browser
@@ -50,32 +47,6 @@ DOM_CHECK = """() => {
   return {bad, xss: typeof window.__xss === 'undefined' ? null : String(window.__xss),
           parentXss: typeof window.parent.__xss === 'undefined' ? null : 1};
 }"""
-
-
-def in_chromium(work: Callable[[Any], None]) -> None:
-    """Run ``work(browser)`` with a Chromium of its own, in a thread of its own.
-
-    Playwright's sync API refuses to start in a thread where another instance runs, and the session-scoped
-    ``browser`` fixture of tests/browser (visible only there) may still be open; a new thread has its own
-    event loop. Skipped without chromium, failed when ``CBT_BROWSER_REQUIRED`` says it must be there.
-    """
-    if CHROMIUM is None:
-        if os.environ.get("CBT_BROWSER_REQUIRED"):
-            pytest.fail("chromium is not installed but CBT_BROWSER_REQUIRED is set")
-        pytest.skip("chromium is not installed")
-
-    def job() -> None:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                work(browser)
-            finally:
-                browser.close()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(job).result()
 
 
 def test_the_validator_refuses_the_hostile_package(tmp_path):
