@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cbt.courses import cache as content_cache
@@ -310,6 +310,12 @@ def _grade(attempt: Attempt) -> None:
     attempt.percent = round(100 * total / maximum, 2) if maximum else 0.0
     attempt.passed = attempt.percent >= attempt.quiz.pass_mark
     session.flush()
+
+
+def has_overdue_attempt(user_id: int, now: datetime | None = None) -> bool:
+    """Whether :func:`finish_expired` may have work for this user (a deadline has passed; grace aside)."""
+    return session.scalar(select(exists().where(
+        Attempt.user_id == user_id, Attempt.status == "in_progress", Attempt.deadline_at < (now or utcnow())))) or False
 
 
 def finish_expired(user_id: int | None = None, now: datetime | None = None) -> int:

@@ -35,6 +35,11 @@ def _quiz(quiz_id: int) -> Quiz:
     another version's quiz (an old bookmark, a guessed id) is not found, so it can never move a trainee
     onto that version.
     """
+    return _quiz_and_enrollment(quiz_id)[0]
+
+
+def _quiz_and_enrollment(quiz_id: int) -> tuple[Quiz, Any]:
+    """:func:`_quiz`, with the trainee's enrolment in its course (None before their first visit)."""
     from cbt.courses.models import CourseVersion
     from cbt.learn.models import Enrollment
     from cbt.learn.services import latest_version_id
@@ -43,14 +48,13 @@ def _quiz(quiz_id: int) -> Quiz:
     if quiz is None:
         abort(404)
     course_id = session.scalar(select(CourseVersion.course_id).where(CourseVersion.id == quiz.course_version_id))
-    studied = session.scalar(
-        select(Enrollment.course_version_id).where(
-            Enrollment.user_id == current_user.id, Enrollment.course_id == course_id
-        )
+    enrollment = session.scalar(
+        select(Enrollment).where(Enrollment.user_id == current_user.id, Enrollment.course_id == course_id)
     )
-    if (studied or latest_version_id(course_id)) != quiz.course_version_id:
+    studied = enrollment.course_version_id if enrollment else latest_version_id(course_id)
+    if studied != quiz.course_version_id:
         abort(404)
-    return quiz
+    return quiz, enrollment
 
 
 def _own_attempt(attempt_id: int) -> Attempt:
@@ -65,10 +69,14 @@ def _own_attempt(attempt_id: int) -> Attempt:
 @bp.get("/<int:quiz_id>")
 @roles_required(*LEARNERS)
 def overview(quiz_id: int) -> str:
-    quiz = _quiz(quiz_id)
-    with write_transaction():
-        services.finish_expired(current_user.id)
-        _remember_location(quiz)
+    from cbt.learn.services import visit_needs_recording
+
+    quiz, enrollment = _quiz_and_enrollment(quiz_id)
+    # A reload (a whole class opening the exam page at once) writes nothing unless there is something to record.
+    if services.has_overdue_attempt(current_user.id) or visit_needs_recording(enrollment, "quiz", quiz.id):
+        with write_transaction():
+            services.finish_expired(current_user.id)
+            _remember_location(quiz)
     attempts = services.attempts_of(current_user.id, quiz.id)
     running = next((a for a in attempts if a.status == "in_progress"), None)
     finished = [a for a in attempts if a.status != "in_progress"]

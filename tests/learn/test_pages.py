@@ -34,6 +34,7 @@ def _work_on(client, db, slug: str, ids: dict) -> dict[str, str]:
         "course": f"/learn/courses/{slug}",
         "lesson": f"/learn/courses/{slug}/lessons/{ids['lessons'][1]}",
         "transcript": "/learn/transcript",
+        "quiz overview": f"/quiz/{ids['quizzes'][0]}",
     }
 
 
@@ -68,6 +69,18 @@ def test_statement_count_does_not_grow_with_courses_lessons_or_trainees(app, cli
     assert one_course["course"] <= 20
     assert one_course["lesson"] <= 18
     assert one_course["transcript"] <= 12
+    assert one_course["quiz overview"] <= 10
+
+
+def test_reloading_a_lesson_or_a_quiz_page_writes_nothing(app, client, auth, db, tmp_path, count_queries):
+    """A class reloading the exam page together must not queue for the database's write lock."""
+    version, _ = import_course(app, write_course(tmp_path / "src", "course-000"))
+    auth.login_as("trainee")
+    pages = _work_on(client, db, "course-000", ids_of(db, version))
+    for name in ("lesson", "quiz overview"):
+        writes = [s for s in _statements(client, count_queries, pages[name])
+                  if re.match(r"\s*(INSERT|UPDATE|DELETE|BEGIN IMMEDIATE)\b", s, re.I)]
+        assert writes == [], (name, writes)
 
 
 # --- weight -----------------------------------------------------------------------------------------
