@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,16 +51,32 @@ def cbt(env: dict[str, str], *args: str, stdin: str | None = None, check: bool =
 
 
 def timed_process(env: dict[str, str], *args: str) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of one ``cbt`` command."""
-    began = time.perf_counter()
+    """Wall seconds, CPU seconds and peak RSS (MB) of one ``cbt`` command.
+
+    The peak is read from the child's own ``VmHWM`` while it runs, not from ``ru_maxrss``: Linux carries the
+    parent's high-water mark into a child across fork and exec, so a large benchmark process made every
+    command it started look as large as itself.
+    """
+    began, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen([sys.executable, "-m", "cbt", *args], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(process.pid, 0)
+    peak_kb = 0
+    status_file = Path(f"/proc/{process.pid}/status")
+    while process.poll() is None:
+        try:
+            for line in status_file.read_text().splitlines():
+                # Until exec the child is still a copy of this process.
+                if line.startswith("VmHWM:") and "\0-m\0cbt\0" in Path(f"/proc/{process.pid}/cmdline").read_text():
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
     elapsed = time.perf_counter() - began
-    process.returncode = os.waitstatus_to_exitcode(status)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if process.returncode:
         raise RuntimeError(f"cbt {' '.join(args)} failed: {process.stderr.read().decode() if process.stderr else ''}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return elapsed, cpu, peak_kb / 1024
 
 
 def seed(env: dict[str, str], url: str, users: int, attempts: int) -> str:

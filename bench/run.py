@@ -141,7 +141,23 @@ def wait_for(port: int, path: str = "/healthz") -> None:
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
-    """Current and peak resident memory of a process (Linux /proc)."""
+    """Current and peak resident memory of the process serving requests (Linux /proc).
+
+    For gunicorn that is the largest worker, not the master (which only forks and watches them).
+    """
+    worker_pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent_of(p) == pid]
+    readings = [_memory(p) for p in [pid, *worker_pids]]
+    return max(r[0] for r in readings), max(r[1] for r in readings)
+
+
+def _parent_of(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _memory(pid: int) -> tuple[float, float]:
     try:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
