@@ -76,10 +76,11 @@ def start_attempt(user: Any, quiz: Quiz, access_code: str | None, now: datetime 
     """Resume the open attempt, or start a new one (drawing and shuffling its questions)."""
     now = now or utcnow()
     finish_expired(user.id, now)
-    current = open_attempt(user.id, quiz.id)
+    # One read serves the open attempt, the attempt limits and the questions already seen.
+    attempts = attempts_of(user.id, quiz.id)
+    current = next((a for a in attempts if a.status == "in_progress"), None)
     if current is not None:
         return current
-    attempts = attempts_of(user.id, quiz.id)
     refusal = start_refusal(quiz, attempts, now)
     if refusal:
         raise QuizRefusal(refusal)
@@ -89,7 +90,7 @@ def start_attempt(user: Any, quiz: Quiz, access_code: str | None, now: datetime 
         raise QuizRefusal(_("The access code is not correct. Ask your trainer for it."))
     attempt_uuid = uuid.uuid4()
     rng = random.Random(attempt_uuid.int)
-    seen = _seen_question_slugs(user.id, quiz.id)
+    seen = _seen_question_slugs(attempts)
     questions = draw_questions(quiz, seen, rng)
     if not questions:
         raise QuizRefusal(_("This quiz has no questions yet."))
@@ -120,10 +121,8 @@ def start_attempt(user: Any, quiz: Quiz, access_code: str | None, now: datetime 
     return attempt
 
 
-def _seen_question_slugs(user_id: int, quiz_id: int) -> set[str]:
-    rows = session.scalars(select(Attempt.question_ids).where(
-        Attempt.user_id == user_id, Attempt.quiz_id == quiz_id))
-    ids = {qid for row in rows for qid in row}
+def _seen_question_slugs(attempts: list[Attempt]) -> set[str]:
+    ids = {qid for attempt in attempts for qid in attempt.question_ids}
     if not ids:
         return set()
     return {q.slug for q in content_cache.questions(sorted(ids))}

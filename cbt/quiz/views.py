@@ -40,14 +40,13 @@ def _quiz(quiz_id: int) -> Quiz:
 
 def _quiz_and_enrollment(quiz_id: int) -> tuple[Quiz, Any]:
     """:func:`_quiz`, with the trainee's enrolment in its course (None before their first visit)."""
-    from cbt.courses.models import CourseVersion
     from cbt.learn.models import Enrollment
     from cbt.learn.services import latest_version_id
 
     quiz = session.get(Quiz, quiz_id)
     if quiz is None:
         abort(404)
-    course_id = session.scalar(select(CourseVersion.course_id).where(CourseVersion.id == quiz.course_version_id))
+    course_id = quiz_version(quiz).course_id
     enrollment = session.scalar(
         select(Enrollment).where(Enrollment.user_id == current_user.id, Enrollment.course_id == course_id)
     )
@@ -96,9 +95,12 @@ def overview(quiz_id: int) -> str:
 
 
 def quiz_version(quiz: Quiz) -> Any:
-    from cbt.courses.models import CourseVersion
-
-    return session.get(CourseVersion, quiz.course_version_id)
+    """The outline of the quiz's course version (id, course id and slug, title), from the immutable-version
+    cache: a version's course never changes, so this needs no query."""
+    outline = content_cache.outline(quiz.course_version_id)
+    if outline is None:
+        abort(404)
+    return outline
 
 
 def _remember_location(quiz: Quiz) -> None:
