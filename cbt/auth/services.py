@@ -151,10 +151,8 @@ def _count_failure(event: str, user: User | None, username: str, client_address:
 def _signed_in(user: User, username: str, client_address: str | None, *, method: str) -> None:
     throttle.clear(username, client_address)
     user.last_login_at = utcnow()
-    if method == "password":
-        record("auth.sign_in", actor_id=user.id, target=f"user:{user.id}")
-    else:
-        record("auth.sign_in", actor_id=user.id, target=f"user:{user.id}", second_factor=method)
+    second_factor = {} if method == "password" else {"second_factor": method}
+    record("auth.sign_in", actor_id=user.id, target=f"user:{user.id}", **second_factor)
 
 
 def create_user(

@@ -210,7 +210,7 @@ def end_other_sessions() -> Response:
 
 # --- account: two-step verification ---------------------------------------------------------------------
 
-def _two_factor_page(form: CodeForm, status: int = 200) -> tuple[str, int]:
+def _two_factor_page(form: CodeForm) -> str:
     user = current_user
     row = mfa.credential(user.id)
     context: dict[str, Any] = {"row": row, "form": form, "action_form": ActionForm(),
@@ -222,12 +222,12 @@ def _two_factor_page(form: CodeForm, status: int = 200) -> tuple[str, int]:
         context["secret_groups"] = [row.secret[i:i + 4] for i in range(0, len(row.secret), 4)]
     elif row is not None:
         context["codes_left"] = mfa.recovery_codes_left(user.id)
-    return render_template("auth/two_factor.html", **context), status
+    return render_template("auth/two_factor.html", **context)
 
 
 @bp.get("/account/two-factor")
 @roles_required(*STAFF)
-def two_factor() -> tuple[str, int]:
+def two_factor() -> str:
     return _two_factor_page(CodeForm(formdata=None))
 
 
@@ -248,7 +248,7 @@ def two_factor_start() -> Response:
 
 @bp.post("/account/two-factor/confirm")
 @roles_required(*STAFF)
-def two_factor_confirm() -> str | tuple[str, int] | Response:
+def two_factor_confirm() -> str | Response:
     form = CodeForm()
     if not form.validate_on_submit():
         return _two_factor_page(form)
