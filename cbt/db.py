@@ -242,18 +242,3 @@ def insert_ignoring_conflicts(model: type[Base], values: dict[str, Any], index_e
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(model).values(**values).on_conflict_do_nothing(index_elements=index_elements)
-
-
-def upsert(model: type[Base], values: dict[str, Any], index_elements: list[str], update: dict[str, Any],
-           where: Any = None) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE on both engines; ``where`` limits when the update applies."""
-    dialect = get_session().get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(model).values(**values)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(model).values(**values)
-    return stmt.on_conflict_do_update(index_elements=index_elements, set_=update, where=where)

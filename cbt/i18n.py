@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,15 +125,22 @@ def init_app(app: Flask) -> None:
     _install_fast_template_gettext(app)
     app.jinja_env.globals.update(language_names=LANGUAGE_NAMES, current_locale=current_locale)
     app.jinja_env.filters["loc"] = localized
-    from flask_babel import format_date, format_datetime, format_decimal, format_percent
+    from flask_babel import format_datetime, format_decimal, format_percent
 
     app.jinja_env.filters.update(
-        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        date=format_day,
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
         number=lambda value: format_decimal(value) if value is not None else "",
         percent=lambda value: format_percent(value / 100, "#,##0%") if value is not None else "–",
         minutes=format_minutes,
     )
+
+
+def format_day(value: date | datetime | None, fmt: str = "medium") -> str:
+    """A day in the reader's language (and, for a moment in time, the reader's time zone); "" for none."""
+    from flask_babel import format_date
+
+    return format_date(value, fmt) if value else ""
 
 
 def format_minutes(minutes: float | int | None) -> str:

@@ -11,12 +11,13 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app, g, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from cbt.auth.models import User, UserSession
-from cbt.db import session, utcnow, write_transaction
+from cbt.db import reading, session, utcnow, write_transaction
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -69,16 +70,24 @@ def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None
     return session.execute(stmt.values(ended_at=utcnow(), ended_reason=reason)).rowcount
 
 
+#: Every authenticated request runs this: built once, one row with the user and the session's times.
+_LIVE_SESSION = (
+    select(User, UserSession.id, UserSession.ended_at, UserSession.last_seen_at, UserSession.created_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
+
+
 def load_user_from_token(token: str) -> User | None:
     """Flask-Login's user loader: the live user behind ``token``, or None.
 
     An idle or over-age session is ended here and flagged on ``g`` so the sign-in page can say why.
     """
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
-    if row is None or row.ended_at is not None:
+    found = _live_session(_hash(token))
+    if found is None or found.ended_at is not None:
         return None
     now = utcnow()
-    user = row.user
+    user, row = found.User, found
     if not user.is_active:
         reason = "deactivated"
     elif now - row.last_seen_at > idle_limit() and not _idle_exempt(user):
@@ -97,6 +106,16 @@ def load_user_from_token(token: str) -> User | None:
             db.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
     user.session_token = token
     return user
+
+
+def _live_session(token_hash: str) -> Any:
+    if request.method in ("GET", "HEAD", "OPTIONS") or session.in_transaction():
+        return session.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
+    # The first statement of a request that writes: read without the write lock it declared, so on SQLite the
+    # request holds the single write lock for its own writes only, not while its form is checked and parsed
+    # (other requests' work then overlaps this one's disk flush).
+    with reading() as db:
+        return db.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
 
 
 def _idle_exempt(user: User) -> bool:

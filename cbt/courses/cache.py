@@ -109,7 +109,8 @@ class QuestionSnapshot:
 _QUESTION_COLUMNS = tuple(QuestionSnapshot.__dataclass_fields__)
 
 
-def _cache(name: str, size: int) -> _Lru:
+def store(name: str, size: int) -> _Lru:
+    """The application's bounded store called ``name`` (created on first use)."""
     caches = current_app.extensions.setdefault("cbt.content_cache", {})
     if name not in caches:
         caches[name] = _Lru(size)
@@ -117,27 +118,27 @@ def _cache(name: str, size: int) -> _Lru:
 
 
 def outline(version_id: int) -> VersionOutline | None:
-    return _cache("outline", 64).get(version_id, lambda: _load_outline(version_id))
+    return store("outline", 64).get(version_id, lambda: _load_outline(version_id))
 
 
 def lesson_content(lesson_id: int) -> LessonContent | None:
-    return _cache("lesson", 1024).get(lesson_id, lambda: _load_lesson(lesson_id))
+    return store("lesson", 1024).get(lesson_id, lambda: _load_lesson(lesson_id))
 
 
 def questions(ids: list[int]) -> list[QuestionSnapshot]:
     """The questions with these ids, in this order (missing ids are left out); one query for those not cached."""
-    store = _cache("question", 4096)
+    known = store("question", 4096)
     found: dict[int, QuestionSnapshot] = {}
-    with store.lock:
+    with known.lock:
         for question_id in ids:
-            if question_id in store.items:
-                found[question_id] = store.items[question_id]
+            if question_id in known.items:
+                found[question_id] = known.items[question_id]
     missing = [i for i in ids if i not in found]
     if missing:
         columns = [getattr(QuestionVersion, name) for name in _QUESTION_COLUMNS]
         for row in session.execute(select(*columns).where(QuestionVersion.id.in_(missing))):
             snapshot = QuestionSnapshot(*row)
-            found[snapshot.id] = store.get(snapshot.id, lambda snapshot=snapshot: snapshot)
+            found[snapshot.id] = known.get(snapshot.id, lambda snapshot=snapshot: snapshot)
     return [found[i] for i in ids if i in found]
 
 
@@ -148,7 +149,7 @@ def question(question_id: int) -> QuestionSnapshot | None:
 
 def course_id(slug: str) -> int | None:
     """A course's id by slug (stable for the life of the course)."""
-    return _cache("slug", 1024).get(slug, lambda: session.scalar(select(Course.id).where(Course.slug == slug)))
+    return store("slug", 1024).get(slug, lambda: session.scalar(select(Course.id).where(Course.slug == slug)))
 
 
 def _load_outline(version_id: int) -> VersionOutline | None:

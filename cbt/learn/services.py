@@ -80,7 +80,8 @@ def latest_version_id(course_id: int) -> int | None:
 RECORD_EVERY = timedelta(seconds=60)
 
 
-def visit_needs_recording(enrollment: Enrollment | None, kind: str, target_id: int) -> bool:
+def visit_needs_recording(enrollment: Any, kind: str, target_id: int) -> bool:
+    """Whether this view moves the trainee (``enrollment``: a row with last_location and last_activity_at)."""
     if enrollment is None or enrollment.last_location != {"kind": kind, "id": target_id}:
         return True
     return utcnow() - enrollment.last_activity_at > RECORD_EVERY

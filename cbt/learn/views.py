@@ -7,13 +7,14 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
+from cbt import page_shell
 from cbt.courses import cache
 from cbt.courses.models import CourseVersion, Lesson, Quiz
 from cbt.db import session, write_transaction
-from cbt.i18n import current_locale, localized_with_locale
+from cbt.i18n import current_locale, format_day, localized_with_locale
 from cbt.learn import completion, services
 from cbt.learn.models import Enrollment, LessonProgress
 from cbt.security import roles_required
@@ -190,6 +191,19 @@ def _item_url(slug: str, item: tuple[str, int, int] | None) -> str | None:
     return url_for("quiz.overview", quiz_id=item_id)
 
 
+#: The lesson page's one statement (built once): the enrolment and when this lesson was done, if it was (no
+#: enrolment: nothing is done yet).
+_ENROLLMENT_AND_DONE = select(
+    Enrollment.course_version_id,
+    Enrollment.last_location,
+    Enrollment.last_activity_at,
+    select(LessonProgress.completed_at)
+    .where(LessonProgress.user_id == bindparam("user_id"), LessonProgress.lesson_id == bindparam("lesson_id"))
+    .scalar_subquery()
+    .label("done"),
+).where(Enrollment.user_id == bindparam("user_id"), Enrollment.course_id == bindparam("course_id"))
+
+
 @bp.get("/courses/<slug>/lessons/<int:lesson_id>")
 @roles_required(*LEARNERS)
 def lesson(slug: str, lesson_id: int) -> str:
@@ -201,15 +215,10 @@ def lesson(slug: str, lesson_id: int) -> str:
     if course_id is None:
         abort(404)
     user_id = current_user.id
-    done_subquery = (
-        select(LessonProgress.completed_at)
-        .where(LessonProgress.user_id == user_id, LessonProgress.lesson_id == lesson_id)
-        .scalar_subquery()
-    )
-    # One statement for the enrolment and whether this lesson is done (no enrolment: nothing is done yet).
-    enrollment, done = session.execute(
-        select(Enrollment, done_subquery).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
-    ).first() or (None, None)
+    enrollment = session.execute(
+        _ENROLLMENT_AND_DONE, {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id}
+    ).first()
+    done = enrollment.done if enrollment else None
     version_id = enrollment.course_version_id if enrollment else services.latest_version_id(course_id)
     content = cache.lesson_content(lesson_id)
     if version_id is None or content is None or content.version_id != version_id:
@@ -226,15 +235,19 @@ def lesson(slug: str, lesson_id: int) -> str:
             enrollment = services.ensure_enrollment(user_id, outline)
             services.record_visit(user_id, enrollment, "lesson", lesson_id, content)
     module = outline.module(content.module_id)
-    return render_template(
+    # Everything but the name, the token and the day it was finished is the same for every reader of this
+    # lesson in this language: rendered once, filled in per request.
+    return page_shell.render(
         "learn/lesson.html",
+        (done is not None,),
+        {"done_on": format_day(done)},
         outline=outline,
         module=module,
         lesson_id=lesson_id,
         course_slug=slug,
         text={"locale": used, "title": title, "minutes": minutes, "html": html},
         fallback_locale=used if used != current_locale() else None,
-        done=done,
+        done=done is not None,
         previous_url=_item_url(slug, previous_item),
         next_url=_item_url(slug, next_item),
         next_is_quiz=bool(next_item and next_item[0] == "quiz"),

@@ -16,13 +16,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Integer, TextClause, bindparam, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cbt.courses import cache as content_cache
 from cbt.courses.cache import QuestionSnapshot
 from cbt.courses.models import Module, QuestionVersion, Quiz
-from cbt.db import session, upsert, utcnow
+from cbt.db import session, utcnow
 from cbt.quiz import grading
 from cbt.quiz.models import Attempt, Response
 
@@ -210,21 +211,16 @@ def save_answer(attempt: Attempt, question: QuestionVersion | QuestionSnapshot, 
     answer = grading.TYPES[question.type].parse(question.spec, layout, form, previous)
     if answer is None:
         return SaveResult("saved", attempt.seq, None)
-    new_seq = session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(seq=Attempt.seq + 1).returning(Attempt.seq)
-    ).scalar()
+    new_seq = session.execute(_NEXT_SEQ, {"attempt_id": attempt.id}).scalar()
     if new_seq is None:
         return SaveResult("closed", attempt.seq)
-    attempt.seq = new_seq
-    written = session.execute(upsert(
-        Response,
+    # The database already holds it: no second UPDATE of the attempt when the session commits.
+    set_committed_value(attempt, "seq", new_seq)
+    written = session.execute(
+        _SAVE_CHECKED_ONCE if practice else _SAVE,
         {"attempt_id": attempt.id, "question_version_id": question.id, "answer": answer, "saved_at": now,
-         "seq": new_seq, "uuid": uuid.uuid4()},
-        ["attempt_id", "question_version_id"],
-        {"answer": answer, "saved_at": now, "seq": new_seq},
-        where=and_(Response.seq <= base_seq, Response.score.is_(None)) if practice else Response.seq <= base_seq,
-    ).returning(Response.id)).first()
+         "seq": new_seq, "uuid": uuid.uuid4(), "base_seq": base_seq},
+    ).first()
     if written is None:
         # The saved answer wins: another tab saved this question after the page was rendered (on PostgreSQL
         # possibly while this request ran), or it is a practice answer already checked.
@@ -233,6 +229,40 @@ def save_answer(attempt: Attempt, question: QuestionVersion | QuestionSnapshot, 
             return SaveResult("locked", new_seq, saved.answer)
         return SaveResult("stale", new_seq, saved.answer if saved else None)
     return SaveResult("saved", new_seq, answer)
+
+
+#: A save's two statements, built once (every autosave runs them).
+_NEXT_SEQ = (
+    update(Attempt).where(Attempt.id == bindparam("attempt_id"), Attempt.status == "in_progress")
+    .values(seq=Attempt.seq + 1).returning(Attempt.seq)
+)
+
+
+_UPSERT_RESPONSE = (
+    "INSERT INTO responses (attempt_id, question_version_id, answer, saved_at, seq, uuid) "
+    "VALUES (:attempt_id, :question_version_id, :answer, :saved_at, :seq, :uuid) "
+    "ON CONFLICT (attempt_id, question_version_id) DO UPDATE "
+    "SET answer = excluded.answer, saved_at = excluded.saved_at, seq = excluded.seq "
+    "WHERE responses.seq <= :base_seq {checked} RETURNING id"
+)
+
+
+def _save_statement(*, keep_checked: bool) -> TextClause:
+    """The answer upsert, the same SQL on SQLite and PostgreSQL, as text so that it is compiled once.
+
+    SQLAlchemy never caches its dialect INSERT ... ON CONFLICT constructs: compiling one anew was the costliest
+    step of an autosave. The update applies only when the page was not stale (``base_seq``) and, for practice
+    (``keep_checked``), the answer was not checked yet.
+    """
+    table = Response.__table__
+    sql = _UPSERT_RESPONSE.format(checked="AND responses.score IS NULL" if keep_checked else "")
+    typed = ("attempt_id", "question_version_id", "answer", "saved_at", "seq", "uuid")
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type) for c in typed),
+                                bindparam("base_seq", type_=Integer()))
+
+
+_SAVE = _save_statement(keep_checked=False)
+_SAVE_CHECKED_ONCE = _save_statement(keep_checked=True)
 
 
 def _saved_response(attempt_id: int, question_id: int) -> Response | None:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from cbt.courses import cache as content_cache
 from cbt.courses.models import Quiz
-from cbt.db import session, utcnow, write_transaction
+from cbt.db import reading, session, utcnow, write_transaction
 from cbt.quiz import grading, review, services
 from cbt.quiz.models import Attempt
 from cbt.security import roles_required
@@ -232,11 +232,13 @@ def _carries_answer(form: Any) -> bool:
 @roles_required(*LEARNERS)
 def autosave(attempt_id: int) -> tuple[WerkzeugResponse, int]:
     """The script's save-as-you-go: JSON status and the new sequence number (CSRF token in the form)."""
-    attempt = _own_attempt(attempt_id)
-    question_id = request.form.get("question", type=int)
-    if question_id not in attempt.question_ids:
-        return jsonify(status="error"), 400
-    question_row = content_cache.question(question_id)
+    # Read without the write lock: only the two writes of save_answer hold it (SQLite has one writer).
+    with reading():
+        attempt = _own_attempt(attempt_id)
+        question_id = request.form.get("question", type=int)
+        if question_id not in attempt.question_ids:
+            return jsonify(status="error"), 400
+        question_row = content_cache.question(question_id)
     try:
         result = services.save_answer(
             attempt, question_row, request.form.to_dict(flat=False), request.form.get("seq", -1, type=int)
