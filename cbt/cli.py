@@ -176,9 +176,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     from cbt.memory import limit_malloc_arenas
+    from cbt.web import warm_templates
 
     limit_malloc_arenas()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    warm_templates(app)
     click.echo(_("Serving CBT on http://%(host)s:%(port)d/ (press Ctrl+C to stop)", host=host, port=port))
     serve(app, host=host, port=port, threads=threads, ident="cbt", channel_timeout=120)
 

@@ -147,6 +147,17 @@ def question(question_id: int) -> QuestionSnapshot | None:
     return found[0] if found else None
 
 
+def question_order(version_id: int) -> tuple[tuple[int, str], ...]:
+    """A version's question ids with their module's slug, in course order (what a quiz draws from)."""
+    return store("question_order", 64).get(version_id, lambda: tuple(
+        (qid, slug) for qid, slug in session.execute(
+            select(QuestionVersion.id, Module.slug).join(Module, Module.id == QuestionVersion.module_id)
+            .where(QuestionVersion.course_version_id == version_id)
+            .order_by(Module.position, QuestionVersion.position)
+        )
+    ))
+
+
 def course_id(slug: str) -> int | None:
     """A course's id by slug (stable for the life of the course)."""
     return store("slug", 1024).get(slug, lambda: session.scalar(select(Course.id).where(Course.slug == slug)))

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from cbt.courses import cache as content_cache
 from cbt.courses.cache import QuestionSnapshot
-from cbt.courses.models import Module, QuestionVersion, Quiz
+from cbt.courses.models import QuestionVersion, Quiz
 from cbt.db import session, utcnow
 from cbt.quiz import grading
 from cbt.quiz.models import Attempt, Response
@@ -132,14 +132,10 @@ def _seen_question_slugs(attempts: list[Attempt]) -> set[str]:
 def draw_questions(quiz: Quiz, seen: set[str], rng: random.Random) -> list[QuestionSnapshot]:
     """The attempt's questions: a fixed list, the module's bank, or draw rules (unseen questions first).
 
-    Only ids and module slugs are queried; the questions themselves come from the immutable-version cache, so
-    a classroom starting an exam together does not decode the whole bank once per trainee.
+    The pool and the questions come from the immutable-version cache, so a classroom starting an exam together
+    neither queries nor decodes the bank once per trainee.
     """
-    order = session.execute(
-        select(QuestionVersion.id, Module.slug).join(Module, Module.id == QuestionVersion.module_id)
-        .where(QuestionVersion.course_version_id == quiz.course_version_id)
-        .order_by(Module.position, QuestionVersion.position)
-    ).all()
+    order = content_cache.question_order(quiz.course_version_id)
     module_slugs = dict(order)
     rows = [(q, module_slugs[q.id]) for q in content_cache.questions([qid for qid, _slug in order])]
     if quiz.draw:

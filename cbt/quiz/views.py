@@ -72,10 +72,12 @@ def overview(quiz_id: int) -> str:
 
     quiz, enrollment = _quiz_and_enrollment(quiz_id)
     # A reload (a whole class opening the exam page at once) writes nothing unless there is something to record.
-    if services.has_overdue_attempt(current_user.id) or visit_needs_recording(enrollment, "quiz", quiz.id):
+    overdue = services.has_overdue_attempt(current_user.id)
+    if overdue or visit_needs_recording(enrollment, "quiz", quiz.id):
         with write_transaction():
-            services.finish_expired(current_user.id)
-            _remember_location(quiz)
+            if overdue:
+                services.finish_expired(current_user.id)
+            _remember_location(quiz, enrollment)
     attempts = services.attempts_of(current_user.id, quiz.id)
     running = next((a for a in attempts if a.status == "in_progress"), None)
     finished = [a for a in attempts if a.status != "in_progress"]
@@ -103,11 +105,14 @@ def quiz_version(quiz: Quiz) -> Any:
     return outline
 
 
-def _remember_location(quiz: Quiz) -> None:
+def _remember_location(quiz: Quiz, enrollment: Any) -> None:
+    """Record the visit (inside a write transaction); ``enrollment`` as read before it, or None."""
     from cbt.learn import services as learn_services
 
-    version = quiz_version(quiz)
-    enrollment = learn_services.ensure_enrollment(current_user.id, version)
+    if enrollment is None:
+        enrollment = learn_services.ensure_enrollment(current_user.id, quiz_version(quiz))
+    else:
+        session.refresh(enrollment)  # as it is now, under the write lock: another tab may have moved on
     learn_services.record_visit(current_user.id, enrollment, "quiz", quiz.id)
 
 

@@ -102,3 +102,15 @@ def test_static_assets_are_local(client):
         assert css.status_code == 200
     with client.get("/static/fonts/NotoSans-Regular-LatinCyrillic.woff2") as font:
         assert font.status_code == 200 and font.data[:4] == b"wOF2"
+
+
+def test_production_servers_compile_every_template_before_the_first_request(app):
+    """``cbt serve`` and wsgi.py warm Jinja's cache: every page template compiles (a broken one fails here)."""
+    from cbt.web import warm_templates
+
+    cached_before = len(app.jinja_env.cache or {})
+    count = warm_templates(app)
+    names = {name for _loader, name in app.jinja_env.cache}
+    assert count >= 60 and count > cached_before
+    assert {"base.html", "learn/lesson.html", "quiz/overview.html", "quiz/question.html"} <= names
+    assert count == len([n for n in names if n.endswith(".html")])

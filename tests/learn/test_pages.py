@@ -83,6 +83,24 @@ def test_reloading_a_lesson_or_a_quiz_page_writes_nothing(app, client, auth, db,
         assert writes == [], (name, writes)
 
 
+def test_first_visit_of_an_exam_page_writes_only_the_location(app, client, auth, db, tmp_path, count_queries):
+    """The exam rush: 60 first visits at once. Each records where the trainee is and nothing else: no enrolment
+    insert for an enrolled trainee, no scan for overdue attempts to grade when there are none."""
+    version, _ = import_course(app, write_course(tmp_path / "src", "course-000"))
+    ids = ids_of(db, version)
+    auth.login_as("trainee")
+    client.get(f"/learn/courses/course-000/lessons/{ids['lessons'][0]}")
+    count_queries().clear()
+    assert client.get(f"/quiz/{ids['exam']}").status_code == 200
+    statements = [s for s in count_queries() if not IGNORED.match(s)]
+    writes = [s for s in statements if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", s, re.I)]
+    # The location, and (when time has passed) the reading time credited to the lesson the trainee came from.
+    assert [w.split()[1] for w in writes][-1:] == ["enrollments"], writes
+    assert {w.split()[0] + " " + w.split()[1] for w in writes} <= {"UPDATE enrollments", "UPDATE lesson_progress"}
+    assert not any("deadline_at IS NOT NULL" in s for s in statements), statements
+    assert len(statements) <= 8, statements
+
+
 # --- weight -----------------------------------------------------------------------------------------
 
 class Assets(HTMLParser):
