@@ -1,7 +1,8 @@
-"""Baselines served the same way as CBT (waitress, same threads): a bare Flask + Jinja page of the same size,
-and a bare SQLAlchemy insert into SQLite with the same durability settings (WAL, synchronous=FULL).
+"""Baselines served the same way as CBT (same server, workers and threads): a bare Flask + Jinja page of the
+same size, and a bare SQLAlchemy insert into SQLite with the same durability settings (WAL, synchronous=FULL).
 
 Run: python bench/baseline.py --port 5101 --threads 8 --page-bytes 7000 --db /tmp/base.sqlite3
+ or: gunicorn --workers 2 --threads 8 --pythonpath bench "baseline:make_app(7000, '/tmp/base.sqlite3')"
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def make_app(page_bytes: int, db_path: str) -> Flask:
 
     metadata = MetaData()
     rows = Table("rows", metadata, Column("id", Integer, primary_key=True), Column("value", String(200)))
-    metadata.create_all(engine)
+    with engine.begin() as conn:  # immediate: several gunicorn workers may start at once
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, value VARCHAR(200))")
     paragraphs = ["Lorem ipsum dolor sit amet, border crossing point inspection text. " * 3] * max(1, page_bytes // 220)
 
     # Compiled once, as Flask's loader caches CBT's templates (render_template_string would compile per request).

@@ -299,6 +299,8 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trainees", type=int, default=60)
     parser.add_argument("--threads", type=int, default=8, help="server worker threads (CBT and baselines)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="gunicorn worker processes for PostgreSQL (CBT and baselines; SQLite: waitress, one)")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each throughput run")
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean seconds between a trainee's clicks in the journey and the exam rush (0: none)")
@@ -343,20 +345,18 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
     print(f"set-up done in {time.perf_counter() - t0:.0f} s", flush=True)
 
     port, base_port = free_port(), free_port()
-    if (
-        args.database_url
-        and shutil.which("gunicorn")
-        or (args.database_url and Path(sys.executable).with_name("gunicorn").exists())
-    ):
-        gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    use_gunicorn = bool(args.database_url) and Path(gunicorn).exists()
+    if use_gunicorn:
         server = subprocess.Popen(
-            [gunicorn, "--workers", "1", "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
+             "--bind", f"127.0.0.1:{port}", "wsgi:app"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        server_name = f"gunicorn, 1 worker x {args.threads} threads"
+        server_name = f"gunicorn, {args.workers} worker{'s' if args.workers > 1 else ''} x {args.threads} threads"
     else:
         server = subprocess.Popen(
             [sys.executable, "-m", "cbt", "serve", "--port", str(port), "--threads", str(args.threads)],
@@ -366,20 +366,20 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
             stderr=subprocess.DEVNULL,
         )
         server_name = f"waitress, {args.threads} threads"
-    baseline = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "baseline.py"),
-            "--port",
-            str(base_port),
-            "--threads",
-            str(args.threads),
-            "--db",
-            str(work / "baseline.sqlite3"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+
+    def start_baseline(page_bytes: int = 7000) -> subprocess.Popen:  # type: ignore[type-arg]
+        """The baselines, served by the same server as CBT with the same workers and threads."""
+        db_path = str(work / "baseline.sqlite3")
+        if use_gunicorn:
+            command = [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
+                       "--bind", f"127.0.0.1:{base_port}", "--pythonpath", str(ROOT / "bench"),
+                       f"baseline:make_app({page_bytes}, {db_path!r})"]
+        else:
+            command = [sys.executable, str(ROOT / "bench" / "baseline.py"), "--port", str(base_port),
+                       "--threads", str(args.threads), "--db", db_path, "--page-bytes", str(page_bytes)]
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    baseline = start_baseline()
     results: dict[str, object] = {}
     try:
         wait_for(port)
@@ -394,24 +394,9 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
         practice_id, exam_id = quiz_ids[0], quiz_ids[-1]
         _, lesson_page, _ = probe.get(lessons[0])
         page_bytes = len(lesson_page)
-        baseline.kill()
+        baseline.terminate()  # gunicorn's master stops its workers on TERM (KILL would orphan them)
         baseline.wait()
-        baseline = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "bench" / "baseline.py"),
-                "--port",
-                str(base_port),
-                "--threads",
-                str(args.threads),
-                "--db",
-                str(work / "baseline.sqlite3"),
-                "--page-bytes",
-                str(page_bytes),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        baseline = start_baseline(page_bytes)
         wait_for(base_port, "/page")
 
         # 1. The trainee path, N trainees at once.
