@@ -35,7 +35,7 @@ class ShellLeak(RuntimeError):
 
 
 def _marker(name: str) -> str:
-    return f"cbt-hole-{_SALT}-{name}"
+    return f"cbt-hole-{_SALT}-{name}-"  # the closing dash: no marker is the start of another
 
 
 class _StandInUser:
