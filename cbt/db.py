@@ -196,6 +196,11 @@ def write_transaction() -> Iterator[Session]:
         _write_intent.reset(token)
 
 
+def write_intended() -> bool:
+    """Whether the current request or block declared that it writes (its SQLite transactions are immediate)."""
+    return _write_intent.get()
+
+
 @contextlib.contextmanager
 def reading() -> Iterator[Session]:
     """Run reads without any write lock, even inside a request that writes (a POST).

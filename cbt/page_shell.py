@@ -23,6 +23,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
+from cbt.courses.cache import store
 from cbt.i18n import current_locale
 
 #: Per process: no lesson text can contain a marker, by accident or by design.
@@ -76,8 +77,6 @@ def render(template: str, key: tuple[Hashable, ...], holes: dict[str, str], **co
             **context,
             **{name: _marker(name) for name in holes},
         )
-
-    from cbt.courses.cache import store
 
     page = store("page_shell", STORE_SIZE).get(full_key, shell)
     for name, value in {"csrf": generate_csrf(), "name": user.full_name, **holes}.items():

@@ -17,7 +17,7 @@ from flask import current_app, g, request
 from sqlalchemy import bindparam, select, update
 
 from cbt.auth.models import User, UserSession
-from cbt.db import reading, session, utcnow, write_transaction
+from cbt.db import reading, session, utcnow, write_intended, write_transaction
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -109,7 +109,7 @@ def load_user_from_token(token: str) -> User | None:
 
 
 def _live_session(token_hash: str) -> Any:
-    if request.method in ("GET", "HEAD", "OPTIONS") or session.in_transaction():
+    if not write_intended() or session.in_transaction():
         return session.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
     # The first statement of a request that writes: read without the write lock it declared, so on SQLite the
     # request holds the single write lock for its own writes only, not while its form is checked and parsed
