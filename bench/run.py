@@ -2,11 +2,13 @@
 
     python bench/run.py                     # SQLite, 60 trainees, full scale data (about 5 minutes)
     python bench/run.py --quick             # smaller scale data and shorter runs (about 1 minute)
-    python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/bench   # PostgreSQL + gunicorn
+    python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/bench   # PostgreSQL
+    python bench/run.py --workers 1         # one process (waitress), as cbt serve on Windows
 
-It starts CBT with its production server (waitress; gunicorn for PostgreSQL) and the baselines (bench/baseline.py)
-with the same worker settings, drives them from threads on loopback (stdlib http.client, keep-alive), and reports
-requests per second, p50/p95/p99 per endpoint, errors, throughput ratios to the baselines and server memory.
+It starts CBT with its production server (cbt serve: gunicorn with one worker per core, or waitress for one) and
+the baselines (bench/baseline.py) with the same worker settings, drives them from threads on loopback (stdlib
+http.client, keep-alive), and reports requests per second, p50/p95/p99 per endpoint, errors, throughput
+ratios to the baselines and server memory.
 """
 
 from __future__ import annotations
@@ -314,8 +316,8 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trainees", type=int, default=60)
     parser.add_argument("--threads", type=int, default=8, help="server worker threads (CBT and baselines)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="gunicorn worker processes for PostgreSQL (CBT and baselines; SQLite: waitress, one)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server worker processes, CBT and baselines (default: as cbt serve, one per core)")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each throughput run")
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean seconds between a trainee's clicks in the journey and the exam rush (0: none)")
@@ -360,33 +362,30 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
     print(f"set-up done in {time.perf_counter() - t0:.0f} s", flush=True)
 
     port, base_port = free_port(), free_port()
-    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    use_gunicorn = bool(args.database_url) and Path(gunicorn).exists()
-    if use_gunicorn:
-        server = subprocess.Popen(
-            [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
-             "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        server_name = f"gunicorn, {args.workers} worker{'s' if args.workers > 1 else ''} x {args.threads} threads"
-    else:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cbt", "serve", "--port", str(port), "--threads", str(args.threads)],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        server_name = f"waitress, {args.threads} threads"
+    if args.workers is None:
+        from cbt.serving import default_workers
+
+        args.workers = default_workers()
+    # cbt serve runs gunicorn for several workers and waitress for one; the baselines are served the same way.
+    use_gunicorn = args.workers > 1
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cbt", "serve", "--port", str(port), "--threads", str(args.threads),
+         "--workers", str(args.workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server_name = (f"cbt serve: gunicorn, {args.workers} workers x {args.threads} threads" if use_gunicorn
+                   else f"cbt serve: waitress, {args.threads} threads")
 
     def start_baseline(page_bytes: int = 7000) -> subprocess.Popen:  # type: ignore[type-arg]
         """The baselines, served by the same server as CBT with the same workers and threads."""
         db_path = str(work / "baseline.sqlite3")
         if use_gunicorn:
+            gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
             command = [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
+                       "--worker-class", "gthread", "--keep-alive", "120",
                        "--bind", f"127.0.0.1:{base_port}", "--pythonpath", str(ROOT / "bench"),
                        f"baseline:make_app({page_bytes}, {db_path!r})"]
         else:

@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from cbt.db import get_database, session, writing
@@ -170,19 +171,28 @@ def demo_command() -> None:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for the LAN).")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve the application with a production WSGI server (waitress)."""
-    from waitress import serve
-
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker process.")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Worker processes (default: one per core, at most four; always one on Windows).")
+def serve_command(host: str, port: int, threads: int, workers: int | None) -> None:
+    """Serve the application with a production WSGI server (gunicorn, or waitress in one process)."""
+    from cbt import serving
     from cbt.memory import limit_malloc_arenas
     from cbt.web import warm_templates
 
+    if workers is None:
+        workers = serving.default_workers()
+    elif workers > 1 and not serving.can_fork():
+        raise click.BadParameter(_("Several worker processes need Linux or macOS; use --workers 1."),
+                                 param_hint="--workers")
     limit_malloc_arenas()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    warm_templates(app)
+    warm_templates(app)  # before the fork: the workers share the compiled templates
     click.echo(_("Serving CBT on http://%(host)s:%(port)d/ (press Ctrl+C to stop)", host=host, port=port))
-    serve(app, host=host, port=port, threads=threads, ident="cbt", channel_timeout=120)
+    click.echo(ngettext("%(num)d worker process, %(threads)d threads each.",
+                        "%(num)d worker processes, %(threads)d threads each.", workers, threads=threads))
+    serving.serve(app, host=host, port=port, threads=threads, workers=workers)
 
 
 def init_app(app: Flask) -> None:

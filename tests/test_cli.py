@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cbt.auth.models import User
@@ -105,11 +110,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_runs_a_production_server(database_url, tmp_path):
+def _worker_processes(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()] if children.exists() else []
+
+
+@contextlib.contextmanager
+def _serving(database_url: str, tmp_path: Path, workers: int) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
+    """``cbt serve --workers N`` on a free port; yields the process, the port and the first /healthz's Server
+    header; the server's output is checked after it stops."""
     port = _free_port()
     env = {**os.environ, "CBT_DATABASE_URL": database_url, "CBT_INSTANCE_PATH": str(tmp_path / "inst")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cbt", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cbt", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -120,16 +133,69 @@ def test_serve_runs_a_production_server(database_url, tmp_path):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
                     assert response.status == 200
                     assert b'"status":"ok"' in response.read()
+                    server_header = response.headers.get("Server", "")
                     break
             except OSError:
                 time.sleep(0.1)
         else:
             raise AssertionError("server did not answer")
+        yield process, port, server_header
     finally:
         process.terminate()
-        output = process.communicate(timeout=10)[0].decode()
+        output = process.communicate(timeout=20)[0].decode()
     assert "Serving CBT" in output
+    assert f"{workers} worker process" in output
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_runs_a_production_server(database_url, tmp_path, workers):
+    """One worker: waitress in this process; several (Linux, macOS): gunicorn with that many processes."""
+    with _serving(database_url, tmp_path, workers) as (process, _port, server_header):
+        assert not any(ch.isdigit() for ch in server_header), server_header  # no version for attackers to match
+        if sys.platform.startswith("linux"):
+            assert len(_worker_processes(process.pid)) == (0 if workers == 1 else workers)
     assert (tmp_path / "inst" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_a_new_terminal_while_a_classroom_keeps_its_connections_open(database_url, tmp_path, workers):
+    """Sixty browsers keep two or three connections each open between clicks (150 here); the next terminal
+    to connect is answered at once, not after idle connections time out."""
+    with _serving(database_url, tmp_path, workers) as (_process, port, _header):
+        idle = []
+        try:
+            for _ in range(150):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", "/healthz")
+                assert conn.getresponse().read()
+                idle.append(conn)  # kept open, as a browser keeps it
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+            assert time.monotonic() - started < 2
+        finally:
+            for conn in idle:
+                conn.close()
+
+
+def test_serve_uses_one_process_per_core_up_to_four(monkeypatch):
+    from cbt import serving
+
+    monkeypatch.setattr(serving.os, "sched_getaffinity", lambda _pid: set(range(2)), raising=False)
+    assert serving.default_workers() == 2
+    monkeypatch.setattr(serving.os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
+    assert serving.default_workers() == 4
+    monkeypatch.setattr(serving.sys, "platform", "win32")
+    assert serving.default_workers() == 1
+
+
+def test_serve_refuses_several_workers_where_processes_cannot_fork(runner, monkeypatch):
+    from cbt import serving
+
+    monkeypatch.setattr(serving.sys, "platform", "win32")
+    result = runner.invoke(args=["serve", "--workers", "2"])
+    assert result.exit_code != 0
+    assert "--workers 1" in result.output
 
 
 def test_serve_rejects_a_bad_port(runner):

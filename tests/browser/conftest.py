@@ -1,4 +1,4 @@
-"""Browser tests: Debian's chromium driven by Playwright against the app served by waitress on loopback.
+"""Browser tests: Debian's chromium driven by Playwright against the app served by ``cbt serve`` on loopback.
 
 Each server gets its own fresh database: a new SQLite file, or, when ``CBT_TEST_DATABASE_URL`` names a
 PostgreSQL database, a schema of its own in it (two servers of one session never see each other's rows), and

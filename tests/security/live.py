@@ -92,7 +92,9 @@ class Server:
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
+            # The whole process group (the server runs in a session of its own): with several workers,
+            # gunicorn's worker processes die at the same instant as their parent, as in a power cut.
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def log(self) -> str:

@@ -1,6 +1,6 @@
 """Kill the real server with SIGKILL fifty times under load; nothing acknowledged may ever be lost.
 
-``python -m cbt serve`` (waitress) runs on a database prepared with the operator's commands. Trainees
+``python -m cbt serve`` (its default workers) runs on a database prepared with the operator's commands. Trainees
 signed in once (their server-side sessions must survive every crash) autosave answers as fast as they can,
 and a stranger keeps failing to sign in with a new made-up name each time (an insert into the audit log
 and the throttling table per request). At a random moment the server gets SIGKILL, mid-request. Then:

@@ -1,6 +1,6 @@
 """Kill the real server (SIGKILL) while 30 trainees save exam answers; no acknowledged answer may be lost.
 
-The server is the production one (``python -m cbt serve``, waitress) on a database prepared with the
+The server is the production one (``python -m cbt serve``, its default workers) on a database prepared with the
 operator's commands (``db upgrade``, ``courses import``, ``users create --password-stdin``). Each
 simulated trainee is a thread with its own HTTP connection and cookie, reads CSRF tokens and the form
 from the pages as a browser without JavaScript would, and posts one answer per question page. A save is
@@ -98,7 +98,9 @@ class Server:
     def kill(self) -> None:
         """SIGKILL: no shutdown handler, no flush, no goodbye, as when a terminal's power is cut."""
         if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
+            # The whole process group (the server runs in a session of its own): with several workers,
+            # gunicorn's worker processes die at the same instant as their parent, as in a power cut.
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
