@@ -1,7 +1,8 @@
 """Pages rendered once and kept with holes for what belongs to one request.
 
 A lesson page is the same for every signed-in person of one role reading it in one language, but for a few
-values: the CSRF token, the person's name, the day they finished the lesson. Rendering the layout and the
+values: the CSRF token, the person's name, the day they finished the lesson (and so is a quiz's overview
+before a trainee's first attempt). Rendering the layout and the
 page through Jinja costs more than everything else such a request does, so the page is rendered once with a
 marker in each hole, kept in a bounded per-application store, and every request fills in its own values.
 

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from cbt import page_shell
 from cbt.courses import cache as content_cache
 from cbt.courses.models import Quiz
 from cbt.db import reading, session, utcnow, write_transaction
@@ -92,16 +93,14 @@ def overview(quiz_id: int) -> str:
     refusal = None if running else services.start_refusal(quiz, attempts, utcnow())
     overall = grading.aggregate(quiz.grading_method, [a.percent or 0 for a in finished])
     question_count = sum(int(r["count"]) for r in quiz.draw) if quiz.draw else None
-    return render_template(
-        "quiz/overview.html",
-        quiz=quiz,
-        attempts=finished,
-        running=running,
-        refusal=refusal,
-        overall=overall,
-        question_count=question_count,
-        version=quiz_version(quiz),
-    )
+    context = {"quiz": quiz, "attempts": finished, "running": running, "refusal": refusal, "overall": overall,
+               "question_count": question_count, "version": quiz_version(quiz)}
+    if not attempts and refusal is None:
+        # Before a trainee's first attempt the page is the same for everyone of the role in the language (a
+        # published quiz never changes): rendered once, the name and token filled in. This is the page a
+        # whole class opens at the same moment when an exam begins.
+        return page_shell.render("quiz/overview.html", ("first attempt",), {}, **context)
+    return render_template("quiz/overview.html", **context)
 
 
 def quiz_version(quiz: Quiz) -> Any:

@@ -1,9 +1,10 @@
-"""The lesson page from the page-shell store is the page Jinja renders, and it is nobody else's.
+"""Pages from the page-shell store are the pages Jinja renders, and they are nobody else's.
 
-``cbt.page_shell`` renders a lesson once per (path, language, role, done) and fills in the name, the CSRF
-token and the day the lesson was finished per request. These tests compare it byte for byte with the
-ordinary render, check that two trainees never see each other's name or token, and that a template reading
-anything personal from a shared page fails instead of leaking it.
+``cbt.page_shell`` renders a lesson once per (path, language, role, done), and a quiz's overview before a
+trainee's first attempt once per (path, language, role), and fills in the name, the CSRF token and the day
+the lesson was finished per request. These tests compare both pages byte for byte with the ordinary
+render, check that two trainees never see each other's name or token, and that a template reading anything
+personal from a shared page fails instead of leaking it.
 """
 
 from __future__ import annotations
@@ -114,3 +115,46 @@ def test_lesson_page_reads_and_writes_no_more_than_before(app, client, auth, db,
     # The session with its user, and the enrolment with this lesson's completion: nothing else, no write.
     assert len(statements) == 2, statements
     assert csrf_token(client, urls[0])
+
+
+def _quiz_urls(app, db, tmp_path) -> list[str]:
+    version, _ = import_course(app, write_course(tmp_path / "src", "shell-quiz"))
+    ids = ids_of(db, version)
+    return [f"/quiz/{quiz_id}" for quiz_id in (*ids["quizzes"], ids["exam"])]
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru", "en"])
+def test_stored_quiz_overview_equals_the_rendered_one(app, client, auth, db, tmp_path, locale):
+    urls = _quiz_urls(app, db, tmp_path)
+    auth.login_as("trainee", full_name="Aigerim <Nurlanqyzy> & Co", locale=locale)
+    for url in urls:  # practice quizzes and the exam
+        _page(client, url)  # the first visit records it
+        app.config["PAGE_SHELLS"] = False
+        rendered = _page(client, url)
+        app.config["PAGE_SHELLS"] = True
+        _page(client, url)
+        stored = _page(client, url)  # now certainly from the store
+        assert _without_tokens(stored) == _without_tokens(rendered)
+        assert "Aigerim &lt;Nurlanqyzy&gt; &amp; Co" in stored
+        assert "cbt-hole-" not in stored
+
+
+def test_quiz_overview_is_personal_once_the_trainee_has_attempts(app, client, auth, db, tmp_path, create_user):
+    exam = _quiz_urls(app, db, tmp_path)[-1]
+    auth.login_as("trainee", full_name="First Trainee")
+    first = _page(client, exam)
+    first = _page(client, exam)
+    other = app.test_client()
+    Auth(other, create_user).login(create_user("trainee", full_name="Second Trainee").username)
+    second = _page(other, exam)
+    second = _page(other, exam)
+    assert "Second Trainee" in second and "First Trainee" not in second
+    assert TOKEN.search(first).group(0) != TOKEN.search(second).group(0)
+    # The token filled into the stored page is Second's own: the start form on it works ...
+    token = re.search(r'name="csrf_token" value="([^"]+)"', second.split(f'action="{exam}/start"')[1]).group(1)
+    started = other.post(f"{exam}/start", data={"csrf_token": token})
+    assert started.status_code == 302 and "/quiz/attempts/" in started.headers["Location"]
+    # ... and from then on Second's overview offers to continue that attempt, while First may still start.
+    assert "Continue your attempt" in _page(other, exam)
+    assert "Continue your attempt" not in _page(client, exam)
+    assert f'action="{exam}/start"' in _page(client, exam)
