@@ -184,7 +184,7 @@ def serve_command(host: str, port: int, threads: int, workers: int | None) -> No
     if workers is None:
         workers = serving.default_workers()
     elif workers > 1 and not serving.can_fork():
-        raise click.BadParameter(_("Several worker processes need Linux or macOS; use --workers 1."),
+        raise click.BadParameter(_("Several worker processes are not available on Windows; use --workers 1."),
                                  param_hint="--workers")
     limit_malloc_arenas()
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -2,9 +2,9 @@
 
 A lesson page is the same for every signed-in person of one role reading it in one language, but for a few
 values: the CSRF token, the person's name, the day they finished the lesson (and so is a quiz's overview
-before a trainee's first attempt). Rendering the layout and the
-page through Jinja costs more than everything else such a request does, so the page is rendered once with a
-marker in each hole, kept in a bounded per-application store, and every request fills in its own values.
+before a trainee's first attempt). Rendering the layout and the page through Jinja costs more than everything
+else such a request does, so the page is rendered once with a marker in each hole, kept in a bounded
+per-application store, and every request fills in its own values.
 
 Nothing personal can end up in a shared page: the shell is rendered with a stand-in user that answers only
 what the layout shows to everyone of that role (signed in, role) and a marker for the name; a template that
