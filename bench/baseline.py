@@ -11,7 +11,8 @@ import argparse
 
 from flask import Flask, request
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, insert
-from waitress import serve
+
+from cbt.serving import serve
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <link rel="stylesheet" href="/static/cbt.css"></head><body><main><h1>{{ title }}</h1>
@@ -63,11 +64,5 @@ if __name__ == "__main__":
     parser.add_argument("--page-bytes", type=int, default=7000)
     parser.add_argument("--db", required=True)
     args = parser.parse_args()
-    serve(
-        make_app(args.page_bytes, args.db),
-        host="127.0.0.1",
-        port=args.port,
-        threads=args.threads,
-        ident="baseline",
-        channel_timeout=120,
-    )
+    # One process: waitress with exactly the settings cbt serve gives it (several: gunicorn's command line).
+    serve(make_app(args.page_bytes, args.db), host="127.0.0.1", port=args.port, threads=args.threads, workers=1)

@@ -362,12 +362,12 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
     print(f"set-up done in {time.perf_counter() - t0:.0f} s", flush=True)
 
     port, base_port = free_port(), free_port()
-    if args.workers is None:
-        from cbt.serving import default_workers
+    from cbt import serving
 
-        args.workers = default_workers()
+    if args.workers is None:
+        args.workers = serving.default_workers()
     # cbt serve runs gunicorn for several workers and waitress for one; the baselines are served the same way.
-    use_gunicorn = args.workers > 1
+    use_gunicorn = serving.uses_gunicorn(args.workers)
     server = subprocess.Popen(
         [sys.executable, "-m", "cbt", "serve", "--port", str(port), "--threads", str(args.threads),
          "--workers", str(args.workers)],
@@ -385,7 +385,7 @@ def main() -> None:  # noqa: C901 - one linear script reads best here
         if use_gunicorn:
             gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
             command = [gunicorn, "--workers", str(args.workers), "--threads", str(args.threads),
-                       "--worker-class", "gthread", "--keep-alive", "120",
+                       "--worker-class", "gthread", "--keep-alive", str(serving.IDLE_CONNECTION_S),
                        "--bind", f"127.0.0.1:{base_port}", "--pythonpath", str(ROOT / "bench"),
                        f"baseline:make_app({page_bytes}, {db_path!r})"]
         else:

@@ -22,6 +22,8 @@ from flask import Flask
 MAX_AUTO_WORKERS = 4
 #: Open connections waitress accepts at once (its default, 100, is too few for a classroom; see serve()).
 WAITRESS_CONNECTIONS = 500
+#: Seconds an idle connection stays open: browsers keep theirs between clicks, so idle ones are dropped late.
+IDLE_CONNECTION_S = 120
 
 
 def can_fork() -> bool:
@@ -36,15 +38,20 @@ def default_workers() -> int:
     return max(1, min(cores, MAX_AUTO_WORKERS))
 
 
+def uses_gunicorn(workers: int) -> bool:
+    """Several worker processes are gunicorn's; one is waitress's."""
+    return workers > 1
+
+
 def serve(app: Flask, *, host: str, port: int, threads: int, workers: int) -> None:
     """Serve ``app`` until stopped (Ctrl+C or SIGTERM), with waitress for one process, gunicorn for several."""
-    if workers <= 1:
+    if not uses_gunicorn(workers):
         from waitress import serve as waitress_serve
 
         # A browser keeps two to six connections open between clicks: waitress's default limit of 100 open
         # connections is reached by a class of 30-50, after which a new terminal waits until idle ones time out.
         # 500 stays below select()'s limit on Windows (512 sockets).
-        waitress_serve(app, host=host, port=port, threads=threads, ident="cbt", channel_timeout=120,
+        waitress_serve(app, host=host, port=port, threads=threads, ident="cbt", channel_timeout=IDLE_CONNECTION_S,
                        connection_limit=WAITRESS_CONNECTIONS)
         return
     _gunicorn(app, host=host, port=port, threads=threads, workers=workers)
@@ -63,8 +70,7 @@ def _gunicorn(app: Flask, *, host: str, port: int, threads: int, workers: int) -
         "threads": threads,
         "worker_class": "gthread",
         "proc_name": "cbt",
-        # Browsers keep connections open between clicks; as waitress's channel timeout, drop idle ones late.
-        "keepalive": 120,
+        "keepalive": IDLE_CONNECTION_S,
         # A report export or a course import may run for a minute; a worker is restarted only when it hangs.
         "timeout": 180,
         "graceful_timeout": 30,
