@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,35 @@ from cbt.db import Base, make_engine
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CBT_TEST_DATABASE_URL", "")
 TEST_PASSWORD = "Correct-Horse-42"
+
+
+def power_cut(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to a server started in a session of its own, and every process of it, as when the power goes.
+
+    With several workers, gunicorn's processes all get the signal at once; a process in the middle of a disk
+    write (an fsync of a commit) finishes that call before it dies, so this returns only once none of them is
+    left: what the test then reads from the database is all the server will ever have written.
+    """
+    if process.poll() is not None:
+        return
+    group = process.pid
+    os.killpg(group, signal.SIGKILL)
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _group_alive(group):
+        time.sleep(0.01)
+
+
+def _group_alive(group: int) -> bool:
+    return any(_alive_in_group(stat, group) for stat in Path("/proc").glob("[0-9]*/stat"))
+
+
+def _alive_in_group(stat: Path, group: int) -> bool:
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False  # gone while we looked
+    return fields[0] != "Z" and int(fields[2]) == group  # state, then ppid, then process group
 
 
 def pytest_configure(config: pytest.Config) -> None:

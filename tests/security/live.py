@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.conftest import PG_URL, ROOT
+from tests.conftest import PG_URL, ROOT, power_cut
 
 FIELD_DRILL = ROOT / "tests" / "fixtures" / "courses" / "field-drill"
 TOKEN_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -91,11 +90,8 @@ class Server:
         raise AssertionError("the server did not start\n" + self.log())
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            # The whole process group (the server runs in a session of its own): with several workers,
-            # gunicorn's worker processes die at the same instant as their parent, as in a power cut.
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            power_cut(self.process)
 
     def log(self) -> str:
         path = self.log_dir / "server.log"

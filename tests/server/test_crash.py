@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import PG_URL, ROOT, TEST_PASSWORD
+from tests.conftest import PG_URL, ROOT, TEST_PASSWORD, power_cut
 
 TRAINEES = 30
 COURSE = "vehicle-inspection"
@@ -97,11 +97,8 @@ class Server:
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handler, no flush, no goodbye, as when a terminal's power is cut."""
-        if self.process is not None and self.process.poll() is None:
-            # The whole process group (the server runs in a session of its own): with several workers,
-            # gunicorn's worker processes die at the same instant as their parent, as in a power cut.
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            power_cut(self.process)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
