@@ -228,9 +228,11 @@ def save_answer(attempt: Attempt, question: QuestionVersion | QuestionSnapshot, 
 
 
 #: A save's two statements, built once (every autosave runs them).
+#: On the table, not the entity: an ORM UPDATE first evaluates its WHERE against the session's objects in Python.
+_ATTEMPTS = Attempt.__table__
 _NEXT_SEQ = (
-    update(Attempt).where(Attempt.id == bindparam("attempt_id"), Attempt.status == "in_progress")
-    .values(seq=Attempt.seq + 1).returning(Attempt.seq)
+    update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.status == "in_progress")
+    .values(seq=_ATTEMPTS.c.seq + 1).returning(_ATTEMPTS.c.seq)
 )
 
 
