@@ -16,9 +16,9 @@ store off (the tests compare both ways byte for byte).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask import session as cookie_session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -30,6 +30,7 @@ from cbt.i18n import current_locale
 #: Per process: no lesson text can contain a marker, by accident or by design.
 _SALT = secrets.token_hex(8)
 STORE_SIZE = 256
+CSRF_STORE_SIZE = 4096
 
 
 class ShellLeak(RuntimeError):
@@ -53,21 +54,42 @@ class _StandInUser:
         raise ShellLeak(f"a shared page read current_user.{name}; pass it as a hole instead")
 
 
-def render(template: str, key: tuple[Hashable, ...], holes: dict[str, str], **context: object) -> str:
-    """``render_template(template, **context, **holes)``, from the store when it can be.
+def _csrf_token() -> str:
+    """The session's CSRF token, signed once per process rather than once per page.
 
-    ``key`` names everything in ``context`` that can differ between two requests for the same path (the
+    Flask-WTF signs the session's random token anew for every page (the signature carries a timestamp); with
+    no time limit set (``WTF_CSRF_TIME_LIMIT = None``) the timestamp is never checked, so one signature per
+    session serves every page, as valid as a fresh one and as secret as the session's own token.
+    """
+    raw = cookie_session.get("csrf_token")
+    if raw is None or current_app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()
+    signed = store("csrf_signature", CSRF_STORE_SIZE).get(raw, generate_csrf)
+    g.csrf_token = signed  # the same token for any form rendered later in this request
+    return signed
+
+
+def render(template: str, key: tuple[Hashable, ...], holes: dict[str, str],
+           build: Callable[[], dict[str, object]] | None = None, **context: object) -> str:
+    """``render_template(template, **context, **build(), **holes)``, from the store when it can be.
+
+    ``key`` names everything in the context that can differ between two requests for the same path (the
     path, endpoint, language and role are added here); ``holes`` are the per-request texts, escaped when filled
-    in exactly as Jinja would escape them.
+    in exactly as Jinja would escape them. ``build``, when given, is called only when the page is rendered,
+    so what only the page needs (its links, its texts) is not worked out for a page taken from the store.
     """
     user = current_user._get_current_object()  # type: ignore[attr-defined]
+
+    def full_context() -> dict[str, object]:
+        return {**context, **build()} if build is not None else context
+
     if (
         not current_app.config.get("PAGE_SHELLS", True)
         or request.query_string
         or cookie_session.get("_flashes")
         or not user.is_authenticated
     ):
-        return render_template(template, **context, **holes)
+        return render_template(template, **full_context(), **holes)
     full_key = (template, request.path, request.endpoint, current_locale(), user.role, *key)
 
     def shell() -> str:
@@ -75,11 +97,11 @@ def render(template: str, key: tuple[Hashable, ...], holes: dict[str, str], **co
             template,
             current_user=_StandInUser(user.role),
             csrf_token=lambda: _marker("csrf"),
-            **context,
+            **full_context(),
             **{name: _marker(name) for name in holes},
         )
 
     page = store("page_shell", STORE_SIZE).get(full_key, shell)
-    for name, value in {"csrf": generate_csrf(), "name": user.full_name, **holes}.items():
+    for name, value in {"csrf": _csrf_token(), "name": user.full_name, **holes}.items():
         page = page.replace(_marker(name), str(escape(value)))
     return page

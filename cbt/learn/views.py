@@ -224,35 +224,36 @@ def lesson(slug: str, lesson_id: int) -> str:
     if version_id is None or content is None or content.version_id != version_id:
         abort(404)
     outline = cache.outline(version_id)
-    _title, used = localized_with_locale({loc: t[0] for loc, t in content.texts.items()})
-    title, minutes, html = content.texts[used]
-    sequence = outline.sequence
-    index = sequence.index(("lesson", lesson_id, content.module_id))
-    previous_item = sequence[index - 1] if index > 0 else None
-    next_item = sequence[index + 1] if index + 1 < len(sequence) else None
     if services.visit_needs_recording(enrollment, "lesson", lesson_id):
         with write_transaction():
             enrollment = services.ensure_enrollment(user_id, outline)
             services.record_visit(user_id, enrollment, "lesson", lesson_id, content)
-    module = outline.module(content.module_id)
+
+    def page() -> dict[str, object]:
+        _title, used = localized_with_locale({loc: t[0] for loc, t in content.texts.items()})
+        title, minutes, html = content.texts[used]
+        sequence = outline.sequence
+        index = sequence.index(("lesson", lesson_id, content.module_id))
+        previous_item = sequence[index - 1] if index > 0 else None
+        next_item = sequence[index + 1] if index + 1 < len(sequence) else None
+        module = outline.module(content.module_id)
+        return {
+            "outline": outline,
+            "module": module,
+            "lesson_id": lesson_id,
+            "course_slug": slug,
+            "text": {"locale": used, "title": title, "minutes": minutes, "html": html},
+            "fallback_locale": used if used != current_locale() else None,
+            "previous_url": _item_url(slug, previous_item),
+            "next_url": _item_url(slug, next_item),
+            "next_is_quiz": bool(next_item and next_item[0] == "quiz"),
+            "position": (module.lesson_ids.index(lesson_id) + 1, len(module.lesson_ids)),
+        }
+
     # Everything but the name, the token and the day it was finished is the same for every reader of this
-    # lesson in this language: rendered once, filled in per request.
+    # lesson in this language: rendered once, filled in per request (``page`` runs only to render it).
     return page_shell.render(
-        "learn/lesson.html",
-        (done is not None,),
-        {"done_on": format_day(done)},
-        outline=outline,
-        module=module,
-        lesson_id=lesson_id,
-        course_slug=slug,
-        text={"locale": used, "title": title, "minutes": minutes, "html": html},
-        fallback_locale=used if used != current_locale() else None,
-        done=done is not None,
-        previous_url=_item_url(slug, previous_item),
-        next_url=_item_url(slug, next_item),
-        next_is_quiz=bool(next_item and next_item[0] == "quiz"),
-        position=(module.lesson_ids.index(lesson_id) + 1, len(module.lesson_ids)),
-    )
+        "learn/lesson.html", (done is not None,), {"done_on": format_day(done)}, page, done=done is not None)
 
 
 @bp.post("/courses/<slug>/lessons/<int:lesson_id>/complete")

@@ -82,6 +82,27 @@ def test_two_trainees_get_their_own_name_and_a_working_token(app, client, auth, 
     assert 'class="badge badge-done"' not in _page(client, urls[0])
 
 
+def test_a_session_token_is_signed_once_and_keeps_working(app, client, auth, db, tmp_path):
+    """Flask-WTF's signature carries a timestamp: a token signed anew per page would differ a second later.
+    With no time limit it is signed once per session; with one, every page is signed afresh."""
+    import time
+
+    _slug, urls = _lesson_urls(app, db, tmp_path)
+    auth.login_as("trainee")
+    _page(client, urls[0])
+    first = TOKEN.search(_page(client, urls[0])).group(0)
+    time.sleep(1.1)
+    again = _page(client, urls[0])
+    assert TOKEN.search(again).group(0) == first
+    token = re.search(r'name="csrf_token" value="([^"]+)"', again.split('class="lesson-end')[1]).group(1)
+    assert client.post(f"{urls[0]}/complete", data={"csrf_token": token}).status_code == 302
+
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    limited = TOKEN.search(_page(client, urls[1])).group(0)
+    time.sleep(1.1)
+    assert TOKEN.search(_page(client, urls[1])).group(0) != limited
+
+
 def test_a_shared_page_that_reads_personal_data_fails(app, client, auth, db, tmp_path):
     slug, urls = _lesson_urls(app, db, tmp_path)
     auth.login_as("trainee", full_name="Private Person")
