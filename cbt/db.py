@@ -136,8 +136,9 @@ class WriterQueue:
     def _lock_file(self) -> int:
         # An inherited descriptor shares its lock with the parent: each process opens its own.
         if self._pid != os.getpid():
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)  # type: ignore[arg-type]
-            self._pid = os.getpid()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)  # type: ignore[arg-type]
+            weakref.finalize(self, os.close, fd)  # an application made and dropped (tests) keeps no descriptor
+            self._fd, self._pid = fd, os.getpid()
         return self._fd  # type: ignore[return-value]
 
     def _after_fork(self) -> None:

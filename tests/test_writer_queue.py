@@ -146,3 +146,21 @@ def test_many_writers_lose_no_write(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(DISTINCT n) FROM saves")).scalar() == 160
     engine.dispose()
+
+
+def test_a_dropped_engine_leaves_no_lock_file_open(tmp_path):
+    """Tests and commands make and drop applications: the queue's descriptor goes with its engine."""
+    import gc
+    import os
+
+    def open_queue_files() -> int:
+        mine = os.path.realpath(tmp_path / "q.sqlite3-writers")
+        return sum(1 for fd in Path("/proc/self/fd").iterdir() if os.path.realpath(fd) == mine)
+
+    engine = _engine(tmp_path)
+    _write(engine, 1)
+    assert open_queue_files() == 1
+    engine.dispose()
+    del engine
+    gc.collect()
+    assert open_queue_files() == 0
