@@ -211,15 +211,15 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(conn: Any) -> None:
         # Straight to the driver: every request begins at least one transaction, and SQLAlchemy's statement
         # path costs more than SQLite's BEGIN itself. Its errors are raised as SQLAlchemy's, as before.
-        statement = "BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN"
+        immediate = _write_intent.get()
         dbapi_conn = conn.connection.dbapi_connection
         try:
-            if _write_intent.get():
+            if immediate:
                 dbapi_conn.begin_immediate()
             else:
-                dbapi_conn.execute(statement)
+                dbapi_conn.execute("BEGIN")
         except sqlite3.Error as error:
-            raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
+            raise DBAPIError.instance("BEGIN IMMEDIATE" if immediate else "BEGIN", (), error, sqlite3.Error) from error
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 15000, echo: bool = False) -> Engine:
