@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, update
 
 from cbt.auth.models import User, UserSession
 from cbt.db import reading, session, utcnow, write_intended, write_transaction
+from cbt.driver_read import DriverRead, attach, columns
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -70,9 +71,13 @@ def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None
     return session.execute(stmt.values(ended_at=utcnow(), ended_reason=reason)).rowcount
 
 
-#: Every authenticated request runs this: built once, one row with the user and the session's times.
-_LIVE_SESSION = (
-    select(User, UserSession.id, UserSession.ended_at, UserSession.last_seen_at, UserSession.created_at)
+#: Every authenticated request runs this, through the driver: one row with the user and the session's times.
+_LIVE_SESSION = DriverRead(
+    select(
+        *columns(User),
+        UserSession.id.label("session_id"), UserSession.ended_at.label("session_ended_at"),
+        UserSession.last_seen_at.label("session_last_seen_at"), UserSession.created_at.label("session_created_at"),
+    )
     .join(UserSession, UserSession.user_id == User.id)
     .where(UserSession.token_hash == bindparam("token_hash"))
 )
@@ -84,15 +89,15 @@ def load_user_from_token(token: str) -> User | None:
     An idle or over-age session is ended here and flagged on ``g`` so the sign-in page can say why.
     """
     found = _live_session(_hash(token))
-    if found is None or found.ended_at is not None:
+    if found is None or found.session_ended_at is not None:
         return None
     now = utcnow()
-    user, row = found.User, found
+    user = attach(session, User, found._asdict())
     if not user.is_active:
         reason = "deactivated"
-    elif now - row.last_seen_at > idle_limit() and not _idle_exempt(user):
+    elif now - found.session_last_seen_at > idle_limit() and not _idle_exempt(user):
         reason = "idle"
-    elif now - row.created_at > absolute_limit():
+    elif now - found.session_created_at > absolute_limit():
         reason = "expired"
     else:
         reason = None
@@ -101,21 +106,21 @@ def load_user_from_token(token: str) -> User | None:
             end_session(token, reason)
         g.session_end_reason = reason
         return None
-    if now - row.last_seen_at > TOUCH_EVERY:
+    if now - found.session_last_seen_at > TOUCH_EVERY:
         with write_transaction() as db:
-            db.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+            db.execute(update(UserSession).where(UserSession.id == found.session_id).values(last_seen_at=now))
     user.session_token = token
     return user
 
 
 def _live_session(token_hash: str) -> Any:
     if not write_intended() or session.in_transaction():
-        return session.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
+        return _LIVE_SESSION.first(session, {"token_hash": token_hash})
     # The first statement of a request that writes: read without the write lock it declared, so on SQLite the
     # request holds the single write lock for its own writes only, not while its form is checked and parsed
     # (other requests' work then overlaps this one's disk flush).
     with reading() as db:
-        return db.execute(_LIVE_SESSION, {"token_hash": token_hash}).first()
+        return _LIVE_SESSION.first(db, {"token_hash": token_hash})
 
 
 def _idle_exempt(user: User) -> bool:

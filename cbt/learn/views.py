@@ -14,6 +14,7 @@ from cbt import page_shell
 from cbt.courses import cache
 from cbt.courses.models import CourseVersion, Lesson, Quiz
 from cbt.db import session, write_transaction
+from cbt.driver_read import DriverRead
 from cbt.i18n import current_locale, format_day, localized_with_locale
 from cbt.learn import completion, services
 from cbt.learn.models import Enrollment, LessonProgress
@@ -191,9 +192,9 @@ def _item_url(slug: str, item: tuple[str, int, int] | None) -> str | None:
     return url_for("quiz.overview", quiz_id=item_id)
 
 
-#: The lesson page's one statement (built once): the enrolment and when this lesson was done, if it was (no
-#: enrolment: nothing is done yet).
-_ENROLLMENT_AND_DONE = select(
+#: The lesson page's one statement (built once, run through the driver): the enrolment and when this lesson
+#: was done, if it was (no enrolment: nothing is done yet).
+_ENROLLMENT_AND_DONE = DriverRead(select(
     Enrollment.course_version_id,
     Enrollment.last_location,
     Enrollment.last_activity_at,
@@ -201,7 +202,7 @@ _ENROLLMENT_AND_DONE = select(
     .where(LessonProgress.user_id == bindparam("user_id"), LessonProgress.lesson_id == bindparam("lesson_id"))
     .scalar_subquery()
     .label("done"),
-).where(Enrollment.user_id == bindparam("user_id"), Enrollment.course_id == bindparam("course_id"))
+).where(Enrollment.user_id == bindparam("user_id"), Enrollment.course_id == bindparam("course_id")))
 
 
 @bp.get("/courses/<slug>/lessons/<int:lesson_id>")
@@ -215,9 +216,8 @@ def lesson(slug: str, lesson_id: int) -> str:
     if course_id is None:
         abort(404)
     user_id = current_user.id
-    enrollment = session.execute(
-        _ENROLLMENT_AND_DONE, {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id}
-    ).first()
+    enrollment = _ENROLLMENT_AND_DONE.first(
+        session, {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id})
     done = enrollment.done if enrollment else None
     version_id = enrollment.course_version_id if enrollment else services.latest_version_id(course_id)
     content = cache.lesson_content(lesson_id)

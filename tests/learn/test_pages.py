@@ -118,6 +118,32 @@ def test_first_visit_of_an_exam_page_writes_only_the_location(app, client, auth,
     assert len(statements) <= 8, statements
 
 
+
+def test_a_question_page_and_an_autosave_read_the_attempt_and_its_quiz_in_one_statement(
+        app, client, auth, db, tmp_path, count_queries):
+    """Every question page and every save-as-you-go reads the attempt; its quiz comes in the same statement."""
+    version, _ = import_course(app, write_course(tmp_path / "src", "course-000"))
+    ids = ids_of(db, version)
+    auth.login_as("trainee")
+    trainee = Trainee(client, db)
+    attempt_id = trainee.start_quiz(ids["quizzes"][0])
+    statements = _statements(client, count_queries, f"/quiz/attempts/{attempt_id}/1")
+    reads = [s for s in statements if re.search(r"\bFROM attempts\b", s)]
+    assert len(reads) == 1 and re.search(r"\bJOIN quizzes\b", reads[0]), statements
+    assert not any(re.search(r"\bFROM quizzes\b", s) for s in statements), statements
+
+    html = client.get(f"/quiz/attempts/{attempt_id}/1").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    question_id = re.search(r'name="question" value="(\d+)"', html).group(1)
+    count_queries().clear()
+    response = client.post(f"/quiz/attempts/{attempt_id}/autosave",
+                           data={"csrf_token": token, "question": question_id, "seq": "0"})
+    assert response.status_code == 200 and response.get_json()["status"] == "saved", response.get_data(as_text=True)
+    statements = [s for s in count_queries() if not IGNORED.match(s)]
+    assert len([s for s in statements if re.search(r"\bFROM attempts\b", s)]) == 1, statements
+    assert not any(re.search(r"\bFROM quizzes\b", s) for s in statements), statements
+
+
 # --- weight -----------------------------------------------------------------------------------------
 
 class Assets(HTMLParser):
