@@ -14,10 +14,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from cbt.extensions import babel
 
@@ -32,20 +35,31 @@ def translation_directories() -> list[str]:
     return [str(d) for d in (package_dir, source_dir) if d.is_dir()]
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The request's language (Flask-Babel's locale selector; it runs once per request)."""
     locales = current_app.config["LOCALES"]
     if not has_request_context():
-        return _cli_locale(locales)
-    if current_user and current_user.is_authenticated and current_user.locale in locales:
-        return current_user.locale
+        return _locale(_cli_locale(locales))
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if user.is_authenticated and user.locale in locales:
+        return _locale(user.locale)
     picked = session.get("locale")
     if picked in locales:
-        return picked
-    return _best_browser_match(locales) or current_app.config["DEFAULT_LOCALE"]
+        return _locale(picked)
+    return _locale(_best_browser_match(request.headers.get("Accept-Language", ""), locales)
+                   or current_app.config["DEFAULT_LOCALE"])
 
 
-def _best_browser_match(locales: tuple[str, ...]) -> str | None:
-    return request.accept_languages.best_match(locales)
+@functools.lru_cache(maxsize=64)
+def _locale(code: str) -> Locale:
+    """Parsed once per process: Flask-Babel takes a ready ``Locale`` as it is."""
+    return Locale.parse(code)
+
+
+@functools.lru_cache(maxsize=1024)
+def _best_browser_match(header: str, locales: tuple[str, ...]) -> str | None:
+    """The browser's best language; a classroom's terminals send the same few headers, parsed once each."""
+    return parse_accept_header(header, LanguageAccept).best_match(locales)
 
 
 def _cli_locale(locales: tuple[str, ...]) -> str:
