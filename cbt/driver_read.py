@@ -31,7 +31,7 @@ class _Compiled(NamedTuple):
     sql: str
     #: Parameter names in the order a positional driver takes them; None for named parameters.
     order: tuple[str, ...] | None
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    types: tuple[Any, ...]
     row: type
 
 
@@ -41,6 +41,9 @@ class DriverRead:
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        #: Per dialect, each column's conversion; made from the first cursor's description, as SQLAlchemy does
+        #: (a driver's numeric conversion depends on the type the server reports).
+        self._processors: dict[str, tuple[Callable[[Any], Any] | None, ...]] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
@@ -50,10 +53,10 @@ class DriverRead:
             if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
                 raise ValueError(f"parameter {bind.key!r} needs conversion; use a session statement")
         columns = list(self.statement.selected_columns)
-        processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+        types = tuple(column.type.dialect_impl(dialect) for column in columns)
         names = [column.key for column in columns]
         order = tuple(compiled.positiontup or ()) if dialect.positional else None
-        return _Compiled(compiled.string, order, processors, NamedTuple("Row", [(n, Any) for n in names]))
+        return _Compiled(compiled.string, order, types, NamedTuple("Row", [(n, Any) for n in names]))
 
     def first(self, db_session: Session, params: Mapping[str, Any]) -> Any:
         """The first row for ``params`` (None when there is none), read in the session's transaction."""
@@ -73,6 +76,12 @@ class DriverRead:
             for listener in events.after_cursor_execute:
                 listener(connection, cursor, compiled.sql, arguments, None, False)
             raw = cursor.fetchone()
+            processors = self._processors.get(dialect.name)
+            if processors is None:
+                processors = self._processors[dialect.name] = tuple(
+                    kind.result_processor(dialect, described[1])
+                    for kind, described in zip(compiled.types, cursor.description, strict=True)
+                )
         except dialect.loaded_dbapi.Error as error:
             # Raised as SQLAlchemy raises driver errors, so error pages and retries treat them alike.
             raise DBAPIError.instance(compiled.sql, arguments, error, dialect.loaded_dbapi.Error) from error
@@ -82,7 +91,7 @@ class DriverRead:
             return None
         return compiled.row(*[
             value if process is None or value is None else process(value)
-            for process, value in zip(compiled.processors, raw, strict=True)
+            for process, value in zip(processors, raw, strict=True)
         ])
 
 

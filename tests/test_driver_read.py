@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Float, Integer, Numeric, bindparam, cast, event, select
 from sqlalchemy.exc import DBAPIError
 
 from cbt.auth.models import User, UserSession
@@ -34,7 +34,9 @@ def test_values_come_back_as_sqlalchemy_converts_them(db: Any, site: Site, creat
     user = create_user(site_id=site.id, must_change_password=True)
     db.add(UserSession(user_id=user.id, token_hash="a" * 64, last_seen_at=utcnow() - timedelta(minutes=3)))
     db.commit()
-    for statement, params in ((_SITE, {"code": "kordai"}), (_USER, {"id": user.id}),
+    numbers = select(cast(bindparam("n", type_=Integer), Float).label("f"),
+                     cast(bindparam("n", type_=Integer), Numeric(10, 2)).label("d"))  # PostgreSQL: by type code
+    for statement, params in ((_SITE, {"code": "kordai"}), (_USER, {"id": user.id}), (numbers, {"n": 3}),
                               (select(UserSession.last_seen_at, UserSession.ended_at).where(
                                   UserSession.token_hash == bindparam("h")), {"h": "a" * 64})):
         expected = db.execute(statement, params).one()
