@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from baseline import make_app  # noqa: E402
+from run import empty_postgresql  # noqa: E402
 
 from cbt import create_app  # noqa: E402
 from cbt.demo import USERS  # noqa: E402
@@ -47,11 +48,7 @@ def main() -> None:
     bare = make_app(7000, str(work / "baseline.sqlite3")).test_client()
     app = create_app({"INSTANCE_PATH": str(work), "DATABASE_URL": args.database_url or f"sqlite:///{work}/cbt.sqlite3"})
     if args.database_url:
-        import psycopg
-
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA public CASCADE")
-            conn.execute("CREATE SCHEMA public")
+        empty_postgresql(args.database_url)
     runner = app.test_cli_runner()
     for command in (["db", "upgrade"], ["demo"]):
         result = runner.invoke(args=command)

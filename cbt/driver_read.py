@@ -16,6 +16,7 @@ Listeners of the engine's ``before_cursor_execute`` and ``after_cursor_execute``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
@@ -122,11 +123,6 @@ def columns(model: type, prefix: str = "") -> list[Any]:
     return [getattr(model, name).label(prefix + name) for name in _column_keys(model.__mapper__)]  # type: ignore[attr-defined]
 
 
-_COLUMN_KEYS: dict[Any, tuple[str, ...]] = {}
-
-
+@functools.cache
 def _column_keys(mapper: Any) -> tuple[str, ...]:
-    keys = _COLUMN_KEYS.get(mapper)
-    if keys is None:
-        keys = _COLUMN_KEYS[mapper] = tuple(mapper.columns.keys())  # attribute names, not column names
-    return keys
+    return tuple(mapper.columns.keys())  # attribute names, not column names
