@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import PG_URL, TEST_PASSWORD
 from tests.security.live import FIELD_DRILL, Client, Database, Server, create_accounts, server_environment
 
 KILLS = int(os.environ.get("CBT_CRASH_KILLS", "50"))
@@ -161,6 +161,10 @@ class Lane(threading.Thread):
         super().__init__(name=f"lane{number}")
         self.number, self.kills, self.db = number, kills, db
         log_dir.mkdir()
+        self.application = f"cbt-crash-lane{number}"
+        if PG_URL:  # named, so the lane can wait for its killed server's database connections to end
+            url = env["CBT_DATABASE_URL"]
+            env = {**env, "CBT_DATABASE_URL": f"{url}{'&' if '?' in url else '?'}application_name={self.application}"}
         self.server = Server(env, log_dir)
         self.names = [f"crash{number}-{n}" for n in range(TRAINEES)]
         self.rng = random.Random(20261122 + number)
@@ -174,6 +178,17 @@ class Lane(threading.Thread):
             self.error = error
         finally:
             self.server.kill()
+
+    def _settle(self) -> None:
+        """On PostgreSQL a killed server's last COMMIT can still land after the kill: wait for its connections
+        to end, or the check would read the answers before that write and the next cycle's save be stale."""
+        if not PG_URL:
+            return
+        deadline = time.monotonic() + 15
+        while self.db.rows("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                           (self.application,))[0][0]:
+            assert time.monotonic() < deadline, f"{self.name}: the killed server's connections did not end"
+            time.sleep(0.02)
 
     def _run(self) -> None:
         self.server.start()
@@ -202,6 +217,7 @@ class Lane(threading.Thread):
                     t["client"].close()
                 stranger.close()
                 failed += load.failed_names
+                self._settle()
                 _verify(self.db, trainees, failed)
                 self.acks += load.acks
             # After the last crash the server comes back and the trainees' sessions still work.
