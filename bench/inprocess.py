@@ -1,5 +1,5 @@
-"""The lesson page against the bare page in one process, through Flask's test client: no server, no network,
-no load generator sharing the cores.
+"""The lesson page against the bare page, and an answer's autosave against the bare insert, in one process
+through Flask's test client: no server, no network, no load generator sharing the cores.
 
 Each is timed in short alternating slices (A B A B ...) and the ratio is taken slice by slice, so a shared
 machine's drift cancels out: on a machine whose speed moved by half between two runs the ratio moved by a few
@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from baseline import make_app  # noqa: E402
-from run import empty_postgresql  # noqa: E402
+from run import empty_postgresql, fill  # noqa: E402
+from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from cbt import create_app  # noqa: E402
 from cbt.demo import USERS  # noqa: E402
@@ -64,22 +65,38 @@ def main() -> None:
     if client.get(page).status_code != 200:
         raise SystemExit(f"{page} did not open")
 
-    def bare_page() -> object:
-        return bare.get("/page")
+    quiz = re.search(r'href="(/quiz/\d+)"', client.get(course.group(1)).get_data(as_text=True))
+    start = re.search(r'action="(/quiz/\d+/start)"[\s\S]*?name="csrf_token"[^>]* value="([^"]+)"',
+                      client.get(quiz.group(1)).get_data(as_text=True))
+    question_url = client.post(start.group(1), data={"csrf_token": start.group(2)}).headers["Location"]
+    question = client.get(question_url).get_data()
+    save = {"csrf_token": re.search(rb'name="csrf_token" value="([^"]+)"', question).group(1).decode(),
+            "question": re.search(rb'name="question" value="(\d+)"', question).group(1).decode(),
+            "seq": "0"}
+    answer = fill(question)
+    autosave_url = re.sub(r"/\d+$", "/autosave", question_url)
 
-    def lesson_page() -> object:
-        return client.get(page)
+    def autosave() -> object:
+        reply = client.post(autosave_url, data=MultiDict([*save.items(), *answer])).get_json()
+        if reply.get("status") != "saved":
+            raise SystemExit(f"autosave answered {reply}")
+        save["seq"] = str(reply["seq"])
+        return reply
 
-    for _ in range(3):  # warm both: caches, page shells, connection pools
-        _timed(bare_page, args.requests)
-        _timed(lesson_page, args.requests)
-    pairs = [(_timed(bare_page, args.requests), _timed(lesson_page, args.requests)) for _ in range(args.slices)]
-    ratios = [base / measured for base, measured in pairs]
+    pairs_of = {
+        "lesson page / bare page": (lambda: bare.get("/page"), lambda: client.get(page)),
+        "autosave / bare insert": (lambda: bare.post("/insert", data={"value": "x"}), autosave),
+    }
     engine = app.extensions["cbt.db"].engine.dialect.name
-    print(f"{engine}: bare page {statistics.median(b for b, _ in pairs):.3f} ms, "
-          f"lesson page {statistics.median(m for _, m in pairs):.3f} ms, "
-          f"ratio {statistics.median(ratios):.3f} x (slices {min(ratios):.3f}-{max(ratios):.3f})")
-
+    for name, (baseline, measured) in pairs_of.items():
+        for _ in range(3):  # warm both: caches, page shells, connection pools
+            _timed(baseline, args.requests)
+            _timed(measured, args.requests)
+        pairs = [(_timed(baseline, args.requests), _timed(measured, args.requests)) for _ in range(args.slices)]
+        ratios = [base / timed for base, timed in pairs]
+        print(f"{engine}: {name}: {statistics.median(m for _, m in pairs):.3f} ms / "
+              f"{statistics.median(b for b, _ in pairs):.3f} ms, "
+              f"ratio {statistics.median(ratios):.3f} x (slices {min(ratios):.3f}-{max(ratios):.3f})")
 
 if __name__ == "__main__":
     main()
