@@ -14,6 +14,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Iterator
@@ -21,10 +22,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import JSON, DateTime, MetaData, Uuid, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -222,7 +223,38 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             raise DBAPIError.instance("BEGIN IMMEDIATE" if immediate else "BEGIN", (), error, sqlite3.Error) from error
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 15000, echo: bool = False) -> Engine:
+#: A pooled PostgreSQL connection that has waited in the pool longer than this is checked before it is used.
+PING_AFTER_IDLE_S = 10.0
+
+
+def _ping_after_idle(engine: Engine, idle_s: float) -> None:
+    """Check a pooled connection before use only when it has been idle, not on every checkout.
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip on every request (a fifth of a signed-in page's time
+    on a loaded server). Connections are lost when the server restarts or a firewall drops idle ones; a
+    connection in steady use is checked by its own statements, and the first statement of nearly every
+    request, the session check, is read again on a new connection when its connection turns out lost
+    (:mod:`cbt.driver_read`). A failed check raises ``DisconnectionError``, on which the pool replaces the
+    connection and tries again.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["cbt.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("cbt.idle_since")  # none on a new connection: it has just proved itself
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"connection lost while idle in the pool: {error}") from error
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 15000, echo: bool = False,
+                ping_after_idle_s: float = PING_AFTER_IDLE_S) -> Engine:
     """Create an engine with the settings this application relies on for ``url``'s dialect."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
@@ -237,7 +269,18 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000, echo: bool = False) -
         )
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    _ping_after_idle(engine, ping_after_idle_s)
+
+    @event.listens_for(engine, "begin")
+    def _leave_autocommit(conn: Any) -> None:
+        # A request's reads outside a transaction run in the driver's autocommit mode (no BEGIN and ROLLBACK
+        # round trips, see :mod:`cbt.driver_read`); every transaction SQLAlchemy begins is a real one.
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.autocommit:
+            dbapi_conn.autocommit = False
+
+    return engine
 
 
 class Database:
@@ -279,6 +322,9 @@ def init_app(app: Flask) -> Database:
         db_session = g.pop("_cbt_session", None)
         if db_session is not None:
             db_session.close()
+        connection = g.pop("_cbt_connection", None)
+        if connection is not None:
+            connection.close()
 
     return database
 
@@ -288,9 +334,20 @@ def get_database(app: Flask | None = None) -> Database:
 
 
 def get_session() -> Session:
-    """The session of the current application context, created on first use."""
+    """The session of the current application context, created on first use.
+
+    A request's session is bound to one pooled connection, held until the request ends: its transactions run
+    there, and so do the driver reads made outside them (:mod:`cbt.driver_read`), without a transaction of
+    their own. Commands keep the engine-bound session, which returns its connection to the pool between
+    transactions.
+    """
     if "_cbt_session" not in g:
-        g._cbt_session = get_database().sessionmaker()
+        database = get_database()
+        if has_request_context():
+            g._cbt_connection = database.engine.connect()
+            g._cbt_session = database.sessionmaker(bind=g._cbt_connection)
+        else:
+            g._cbt_session = database.sessionmaker()
     return g._cbt_session
 
 

@@ -3,9 +3,11 @@
 Every signed-in page checks its session, and the lesson, question and autosave requests read one row more.
 Through SQLAlchemy's ORM such a statement costs several times what the database spends on it (measured on a
 classroom server: 250-350 µs against 25-60 µs through the driver). A :class:`DriverRead` is a fixed select,
-compiled once per dialect: its SQL goes to the driver's cursor with the session's connection, so it runs
-inside the request's transaction like any other statement, and each column's value passes through the same
-conversion SQLAlchemy would apply (timestamps, UUIDs, JSON, booleans). Only statements with plain bound values
+compiled once per dialect: its SQL goes to the driver's cursor with the session's connection, inside the
+session's transaction when one is open (so it sees the session's own writes), and otherwise on its own, in the
+driver's autocommit mode: a signed-in page that only reads then costs no BEGIN and ROLLBACK (on PostgreSQL, two
+round trips of the five such a page made). Each column's value passes through the same conversion SQLAlchemy
+would apply (timestamps, UUIDs, JSON, booleans). Only statements with plain bound values
 qualify: one whose parameters would need conversion, or expanding ``IN`` lists, is refused when compiled.
 Listeners of the engine's ``before_cursor_execute`` and ``after_cursor_execute`` events see these statements
 (with no execution context); SQLAlchemy's own statement log (``echo``) does not.
@@ -21,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, inspect
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -60,14 +62,35 @@ class DriverRead:
         return _Compiled(compiled.string, order, types, NamedTuple("Row", [(n, Any) for n in names]))
 
     def first(self, db_session: Session, params: Mapping[str, Any]) -> Any:
-        """The first row for ``params`` (None when there is none), read in the session's transaction."""
-        connection = db_session.connection()
+        """The first row for ``params`` (None when there is none).
+
+        Read in the session's transaction when it has begun one, so its own uncommitted rows are seen; when
+        the session is bound to a connection with no transaction open (a request's, see
+        :func:`cbt.db.get_session`), read on that connection in the driver's autocommit mode instead.
+        """
+        connection = db_session.bind
+        if not isinstance(connection, Connection) or connection.in_transaction():
+            return self._read(db_session.connection(), params)
+        _outside_transaction(connection.connection.dbapi_connection)
+        try:
+            return self._read(connection, params)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        # The pooled connection was lost (a server restart): nothing was read or written on it, so read again
+        # on a new one. This is the first statement of nearly every request, which is why the pool does not
+        # check connections in steady use (see cbt.db).
+        _outside_transaction(connection.connection.dbapi_connection)
+        return self._read(connection, params)
+
+    def _read(self, connection: Connection, params: Mapping[str, Any]) -> Any:
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self._compile(dialect)
         arguments: Any = tuple(params[name] for name in compiled.order) if compiled.order is not None else params
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        lost: BaseException | None = None
         events = connection.dispatch
         try:
             # Listeners of the engine's cursor events (statement counters, profilers) see these reads too.
@@ -84,16 +107,30 @@ class DriverRead:
                     for kind, described in zip(compiled.types, cursor.description, strict=True)
                 )
         except dialect.loaded_dbapi.Error as error:
-            # Raised as SQLAlchemy raises driver errors, so error pages and retries treat them alike.
-            raise DBAPIError.instance(compiled.sql, arguments, error, dialect.loaded_dbapi.Error) from error
+            # Raised as SQLAlchemy raises driver errors, so error pages and retries treat them alike; a lost
+            # connection is invalidated, as SQLAlchemy does, so the pool does not hand it out again.
+            if dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor):
+                lost = error
+            raise DBAPIError.instance(compiled.sql, arguments, error, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=lost is not None) from error
         finally:
             cursor.close()
+            if lost is not None:
+                connection.invalidate(lost)
         if raw is None:
             return None
         return compiled.row(*[
             value if process is None or value is None else process(value)
             for process, value in zip(processors, raw, strict=True)
         ])
+
+
+def _outside_transaction(dbapi_connection: Any) -> None:
+    """Let the statement run on its own: psycopg begins a transaction before a statement unless in autocommit
+    (the engine turns it off again when SQLAlchemy begins one); sqlite3 with ``isolation_level=None``, as
+    :mod:`cbt.db` sets it, never begins one."""
+    if getattr(dbapi_connection, "autocommit", None) is False:
+        dbapi_connection.autocommit = True
 
 
 def attach(db_session: Session, model: type[T], values: Mapping[str, Any], prefix: str = "") -> T:

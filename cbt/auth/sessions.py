@@ -17,7 +17,7 @@ from flask import current_app, g, request
 from sqlalchemy import bindparam, select, update
 
 from cbt.auth.models import User, UserSession
-from cbt.db import reading, session, utcnow, write_intended, write_transaction
+from cbt.db import session, utcnow, write_transaction
 from cbt.driver_read import DriverRead, attach, columns
 
 TOUCH_EVERY = timedelta(seconds=60)
@@ -114,13 +114,9 @@ def load_user_from_token(token: str) -> User | None:
 
 
 def _live_session(token_hash: str) -> Any:
-    if not write_intended() or session.in_transaction():
-        return _LIVE_SESSION.first(session, {"token_hash": token_hash})
-    # The first statement of a request that writes: read without the write lock it declared, so on SQLite the
-    # request holds the single write lock for its own writes only, not while its form is checked and parsed
-    # (other requests' work then overlaps this one's disk flush).
-    with reading() as db:
-        return _LIVE_SESSION.first(db, {"token_hash": token_hash})
+    # The first statement of a request: it runs outside any transaction (see cbt.driver_read), so a request
+    # that writes holds SQLite's single write lock for its own writes only, not while its form is checked.
+    return _LIVE_SESSION.first(session, {"token_hash": token_hash})
 
 
 def _idle_exempt(user: User) -> bool:

@@ -95,7 +95,11 @@ def test_reloading_a_lesson_or_a_quiz_page_writes_nothing(app, client, auth, db,
             writes = [s for s in _statements(client, count_queries, pages[name])
                       if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", s, re.I)]
             assert writes == [], (name, writes)
-            assert write_begins.count(True) == 0 and write_begins, (name, write_begins)
+            assert write_begins.count(True) == 0, (name, write_begins)
+            if name == "lesson":  # its reads run outside any transaction (cbt.driver_read)
+                assert write_begins == [], write_begins
+            else:  # the overview's ORM reads begin a read transaction: the listener sees transactions
+                assert write_begins, write_begins
     finally:
         event.remove(engine, "begin", _begun)
 
