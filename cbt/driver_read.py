@@ -78,8 +78,10 @@ class DriverRead:
             if not error.connection_invalidated:
                 raise
         # The pooled connection was lost (a server restart): nothing was read or written on it, so read again
-        # on a new one. This is the first statement of nearly every request, which is why the pool does not
-        # check connections in steady use (see cbt.db).
+        # on a new one. This is the first statement of every signed-in request, which is why the pool does not
+        # check connections in steady use (see cbt.db). The pool's other connections were most likely lost
+        # with it: they are discarded, as SQLAlchemy does when its own statements find a connection lost.
+        connection.engine.dispose()
         _outside_transaction(connection.connection.dbapi_connection)
         return self._read(connection, params)
 
