@@ -66,7 +66,10 @@ class DriverRead:
 
         Read in the session's transaction when it has begun one, so its own uncommitted rows are seen; when
         the session is bound to a connection with no transaction open (a request's, see
-        :func:`cbt.db.get_session`), read on that connection in the driver's autocommit mode instead.
+        :func:`cbt.db.get_session`), read on that connection in the driver's autocommit mode instead. Such a
+        read is not part of a write transaction begun after it (inside ``write_transaction()`` too, until
+        the block's first statement): a write that depends on what it read guards itself in its own
+        statement, as the attempt's conditional updates do, or reads through the session.
         """
         connection = db_session.bind
         if not isinstance(connection, Connection) or connection.in_transaction():

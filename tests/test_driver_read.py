@@ -109,4 +109,3 @@ def test_attach_gives_a_persistent_object_with_nothing_to_flush(app: Any, db: An
     assert any(s.startswith("UPDATE users") for s in statements)
     db.expire_all()
     assert db.get(User, user_id).locale == "kk"
-
