@@ -143,6 +143,20 @@ def db(app: Flask) -> Iterator[Any]:
 
 
 @pytest.fixture
+def site(db: Any) -> Any:
+    """A border crossing point (Kordai, Kazakhstan), committed."""
+    from cbt.org.models import Country, Site
+
+    country = Country(code="KZ", names={"en": "Kazakhstan", "kk": "Қазақстан"})
+    db.add(country)
+    db.flush()
+    row = Site(code="kordai", kind="bcp", names={"en": "Kordai", "ru": "Кордай"}, country_id=country.id)
+    db.add(row)
+    db.commit()
+    return row
+
+
+@pytest.fixture
 def create_user(app: Flask) -> Callable[..., Any]:
     """Factory: ``create_user(role="trainee", username=None, password=TEST_PASSWORD, **fields)``."""
     counter = {"n": 0}

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cbt.db import get_session, make_engine
 from cbt.driver_read import DriverRead
-from cbt.org.models import Country, Site
+from cbt.org.models import Site
 from tests.conftest import PG_URL, Auth
 
 _SITE = select(Site.id, Site.names).where(Site.code == bindparam("code"))
@@ -38,17 +38,6 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     if PG_URL:
         app_config["DATABASE_URL"] = _named(PG_URL)
     return app_config
-
-
-@pytest.fixture
-def site(db: Any) -> Site:
-    country = Country(code="KZ", names={"en": "Kazakhstan"})
-    db.add(country)
-    db.flush()
-    row = Site(code="kordai", kind="bcp", names={"en": "Kordai", "ru": "Кордай"}, country_id=country.id)
-    db.add(row)
-    db.commit()
-    return row
 
 
 def _driver_in_transaction(dbapi_connection: Any) -> bool:

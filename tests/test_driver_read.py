@@ -12,22 +12,11 @@ from sqlalchemy.exc import DBAPIError
 from cbt.auth.models import User, UserSession
 from cbt.db import utcnow
 from cbt.driver_read import DriverRead, attach, columns
-from cbt.org.models import Country, Site
+from cbt.org.models import Site
 
 _SITE = select(Site.id, Site.uuid, Site.code, Site.names, Site.neighbour_country_id).where(
     Site.code == bindparam("code"))
 _USER = select(*columns(User)).where(User.id == bindparam("id"))
-
-
-@pytest.fixture
-def site(db: Any) -> Site:
-    country = Country(code="KZ", names={"en": "Kazakhstan", "kk": "Қазақстан"})
-    db.add(country)
-    db.flush()
-    row = Site(code="kordai", kind="bcp", names={"en": "Kordai", "ru": "Кордай"}, country_id=country.id)
-    db.add(row)
-    db.commit()
-    return row
 
 
 def test_values_come_back_as_sqlalchemy_converts_them(db: Any, site: Site, create_user: Any) -> None:
