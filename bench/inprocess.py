@@ -60,12 +60,12 @@ def main() -> None:
     username, password = next((u[0], u[1]) for u in USERS if u[2] == "trainee")
     client.post("/login", data={"username": username, "password": password, "csrf_token": token.group(1)})
     course = re.search(r'href="(/learn/courses/[^"/]+)"', client.get("/learn/").get_data(as_text=True))
-    lesson = re.search(r'href="(/learn/courses/[^"]+/lessons/\d+)"', client.get(course.group(1)).get_data(as_text=True))
-    page = lesson.group(1)
+    course_page = client.get(course.group(1)).get_data(as_text=True)
+    page = re.search(r'href="(/learn/courses/[^"]+/lessons/\d+)"', course_page).group(1)
     if client.get(page).status_code != 200:
         raise SystemExit(f"{page} did not open")
 
-    quiz = re.search(r'href="(/quiz/\d+)"', client.get(course.group(1)).get_data(as_text=True))
+    quiz = re.search(r'href="(/quiz/\d+)"', course_page)
     start = re.search(r'action="(/quiz/\d+/start)"[\s\S]*?name="csrf_token"[^>]* value="([^"]+)"',
                       client.get(quiz.group(1)).get_data(as_text=True))
     question_url = client.post(start.group(1), data={"csrf_token": start.group(2)}).headers["Location"]
@@ -97,6 +97,7 @@ def main() -> None:
         print(f"{engine}: {name}: {statistics.median(m for _, m in pairs):.3f} ms / "
               f"{statistics.median(b for b, _ in pairs):.3f} ms, "
               f"ratio {statistics.median(ratios):.3f} x (slices {min(ratios):.3f}-{max(ratios):.3f})")
+
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 from cbt import create_app, migrations
 from cbt.db import Base, make_engine
@@ -27,6 +28,11 @@ from cbt.db import Base, make_engine
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CBT_TEST_DATABASE_URL", "")
 TEST_PASSWORD = "Correct-Horse-42"
+
+
+def named_connections(url: str, name: str) -> str:
+    """``url`` with PostgreSQL's ``application_name`` set: a test can then find (or drop) those connections only."""
+    return make_url(url).update_query_dict({"application_name": name}).render_as_string(hide_password=False)
 
 
 def power_cut(process: subprocess.Popen[bytes]) -> None:

@@ -14,13 +14,12 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import bindparam, event, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from cbt.db import get_session, make_engine
 from cbt.driver_read import DriverRead
 from cbt.org.models import Site
-from tests.conftest import PG_URL, Auth
+from tests.conftest import PG_URL, Auth, named_connections
 
 _SITE = select(Site.id, Site.names).where(Site.code == bindparam("code"))
 #: The app's connections carry this name on PostgreSQL, so a test can drop them and no others.
@@ -29,14 +28,10 @@ APP_NAME = "cbt-connections-test"
 postgresql_only = pytest.mark.skipif(not PG_URL, reason="a PostgreSQL server can drop connections; SQLite has none")
 
 
-def _named(url: str) -> str:
-    return make_url(url).update_query_dict({"application_name": APP_NAME}).render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     if PG_URL:
-        app_config["DATABASE_URL"] = _named(PG_URL)
+        app_config["DATABASE_URL"] = named_connections(PG_URL, APP_NAME)
     return app_config
 
 
@@ -124,7 +119,7 @@ def test_a_connection_lost_in_steady_use_costs_a_signed_in_request_nothing(app: 
 def test_a_connection_idle_in_the_pool_is_checked_before_use() -> None:
     assert PG_URL
     for ping_after_idle_s, survives in ((0.0, True), (3600.0, False)):
-        engine = make_engine(_named(PG_URL), ping_after_idle_s=ping_after_idle_s)
+        engine = make_engine(named_connections(PG_URL, APP_NAME), ping_after_idle_s=ping_after_idle_s)
         try:
             with engine.connect() as connection:
                 assert connection.execute(text("SELECT 1")).scalar() == 1

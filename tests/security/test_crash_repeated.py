@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PG_URL, TEST_PASSWORD
+from tests.conftest import PG_URL, TEST_PASSWORD, named_connections
 from tests.security.live import FIELD_DRILL, Client, Database, Server, create_accounts, server_environment
 
 KILLS = int(os.environ.get("CBT_CRASH_KILLS", "50"))
@@ -163,8 +163,7 @@ class Lane(threading.Thread):
         log_dir.mkdir()
         self.application = f"cbt-crash-lane{number}"
         if PG_URL:  # named, so the lane can wait for its killed server's database connections to end
-            url = env["CBT_DATABASE_URL"]
-            env = {**env, "CBT_DATABASE_URL": f"{url}{'&' if '?' in url else '?'}application_name={self.application}"}
+            env = {**env, "CBT_DATABASE_URL": named_connections(env["CBT_DATABASE_URL"], self.application)}
         self.server = Server(env, log_dir)
         self.names = [f"crash{number}-{n}" for n in range(TRAINEES)]
         self.rng = random.Random(20261122 + number)
