@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import JSON, DateTime, MetaData, Uuid, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -344,11 +344,24 @@ def get_session() -> Session:
     if "_cbt_session" not in g:
         database = get_database()
         if has_request_context():
-            g._cbt_connection = database.engine.connect()
-            g._cbt_session = database.sessionmaker(bind=g._cbt_connection)
+            g._cbt_session = database.sessionmaker(bind=request_connection())
         else:
             g._cbt_session = database.sessionmaker()
     return g._cbt_session
+
+
+def request_connection() -> Connection:
+    """The current request's pooled connection (see :func:`get_session`), taken on first use."""
+    if "_cbt_connection" not in g:
+        g._cbt_connection = get_database().engine.connect()
+    return g._cbt_connection
+
+
+def read_target() -> Session | Connection:
+    """Where a driver read (:mod:`cbt.driver_read`) runs: in a request, its connection — inside the session's
+    transaction when one is open there, without making a session when none exists; in a command, the session.
+    """
+    return request_connection() if has_request_context() else get_session()
 
 
 #: The current request's (or CLI command's) session.

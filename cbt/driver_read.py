@@ -61,19 +61,22 @@ class DriverRead:
         order = tuple(compiled.positiontup or ()) if dialect.positional else None
         return _Compiled(compiled.string, order, types, NamedTuple("Row", [(n, Any) for n in names]))
 
-    def first(self, db_session: Session, params: Mapping[str, Any]) -> Any:
-        """The first row for ``params`` (None when there is none).
+    def first(self, source: Session | Connection, params: Mapping[str, Any]) -> Any:
+        """The first row for ``params`` (None when there is none), read on ``source``: a session, or the
+        connection a request's session is bound to (:func:`cbt.db.read_target`).
 
-        Read in the session's transaction when it has begun one, so its own uncommitted rows are seen; when
-        the session is bound to a connection with no transaction open (a request's, see
-        :func:`cbt.db.get_session`), read on that connection in the driver's autocommit mode instead. Such a
-        read is not part of a write transaction begun after it (inside ``write_transaction()`` too, until
-        the block's first statement): a write that depends on what it read guards itself in its own
-        statement, as the attempt's conditional updates do, or reads through the session.
+        Read in the open transaction when there is one, so the session's own uncommitted rows are seen; on a
+        connection with no transaction open (a request's, see :func:`cbt.db.get_session`), read in the
+        driver's autocommit mode instead. Such a read is not part of a write transaction begun after it
+        (inside ``write_transaction()`` too, until the block's first statement): a write that depends on what
+        it read guards itself in its own statement, as the attempt's conditional updates do, or reads through
+        the session.
         """
-        connection = db_session.bind
-        if not isinstance(connection, Connection) or connection.in_transaction():
-            return self._read(db_session.connection(), params)
+        connection = source if isinstance(source, Connection) else source.bind
+        if not isinstance(connection, Connection):
+            return self._read(source.connection(), params)  # type: ignore[union-attr]
+        if connection.in_transaction():
+            return self._read(connection, params)
         _outside_transaction(connection.connection.dbapi_connection)
         try:
             return self._read(connection, params)

@@ -106,6 +106,9 @@ def warm_templates(app: Flask) -> int:
 
 
 def init_app(app: Flask) -> None:
+    from cbt.cookie_session import RememberingCookieSessions
+
+    app.session_interface = RememberingCookieSessions()
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_nul_characters)
     proxies = int(app.config["PROXY_COUNT"])

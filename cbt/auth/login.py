@@ -20,9 +20,16 @@ def init_app(app: Flask) -> None:
     # Strong protection hashes the client address; every terminal of a classroom NAT looks the same and
     # a roaming laptop would be signed out. Revocable server-side sessions do the real work instead.
     login_manager.session_protection = None
+    # With protection off, Flask-Login still hashes the client's address and browser on every request (and
+    # keeps the hash in the cookie) only to ignore it.
+    login_manager._session_identifier_generator = _no_identifier
     login_manager.user_loader(load_user_from_token)
     login_manager.unauthorized_handler(_unauthorized)
     gate.init_app(app)
+
+
+def _no_identifier() -> None:
+    return None
 
 
 def _unauthorized() -> Response:

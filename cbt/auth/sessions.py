@@ -16,9 +16,11 @@ from typing import Any
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select, update
 
+from cbt.auth import signed_in
 from cbt.auth.models import User, UserSession
-from cbt.db import session, utcnow, write_transaction
-from cbt.driver_read import DriverRead, attach, columns
+from cbt.auth.signed_in import SignedInUser
+from cbt.db import read_target, session, utcnow, write_transaction
+from cbt.driver_read import DriverRead
 
 TOUCH_EVERY = timedelta(seconds=60)
 
@@ -74,25 +76,25 @@ def end_all_sessions(user_id: int, reason: str, *, keep_token: str | None = None
 #: Every authenticated request runs this, through the driver: one row with the user and the session's times.
 _LIVE_SESSION = DriverRead(
     select(
-        *columns(User),
-        UserSession.id.label("session_id"), UserSession.ended_at.label("session_ended_at"),
+        *(getattr(User, name) for name in signed_in.COLUMNS),
+        UserSession.id.label("session_id"),
         UserSession.last_seen_at.label("session_last_seen_at"), UserSession.created_at.label("session_created_at"),
     )
     .join(UserSession, UserSession.user_id == User.id)
-    .where(UserSession.token_hash == bindparam("token_hash"))
+    .where(UserSession.token_hash == bindparam("token_hash"), UserSession.ended_at.is_(None))
 )
 
 
-def load_user_from_token(token: str) -> User | None:
+def load_user_from_token(token: str) -> SignedInUser | None:
     """Flask-Login's user loader: the live user behind ``token``, or None.
 
     An idle or over-age session is ended here and flagged on ``g`` so the sign-in page can say why.
     """
     found = _live_session(_hash(token))
-    if found is None or found.session_ended_at is not None:
+    if found is None:  # no such session, or it has ended
         return None
     now = utcnow()
-    user = attach(session, User, found._asdict())
+    user = SignedInUser(found._asdict(), token)
     if not user.is_active:
         reason = "deactivated"
     elif now - found.session_last_seen_at > idle_limit() and not _idle_exempt(user):
@@ -109,23 +111,22 @@ def load_user_from_token(token: str) -> User | None:
     if now - found.session_last_seen_at > TOUCH_EVERY:
         with write_transaction() as db:
             db.execute(update(UserSession).where(UserSession.id == found.session_id).values(last_seen_at=now))
-    user.session_token = token
     return user
 
 
 def _live_session(token_hash: str) -> Any:
     # The first statement of a request: it runs outside any transaction (see cbt.driver_read), so a request
     # that writes holds SQLite's single write lock for its own writes only, not while its form is checked.
-    return _LIVE_SESSION.first(session, {"token_hash": token_hash})
+    return _LIVE_SESSION.first(read_target(), {"token_hash": token_hash})
 
 
-def _idle_exempt(user: User) -> bool:
+def _idle_exempt(user: User | SignedInUser) -> bool:
     """Hook for features that keep a session alive while idle (an open timed exam)."""
     checks = current_app.extensions.get("cbt.idle_exemptions", [])
     return any(check(user) for check in checks)
 
 
-def active_sessions(user: User) -> list[UserSession]:
+def active_sessions(user: User | SignedInUser) -> list[UserSession]:
     """The user's sessions that would still be accepted now, newest first (for "My sessions")."""
     now = utcnow()
     rows = session.scalars(

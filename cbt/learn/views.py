@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from cbt import page_shell
 from cbt.courses import cache
 from cbt.courses.models import CourseVersion, Lesson, Quiz
-from cbt.db import session, write_transaction
+from cbt.db import read_target, session, write_transaction
 from cbt.driver_read import DriverRead
 from cbt.i18n import current_locale, format_day, localized_with_locale
 from cbt.learn import completion, services
@@ -217,7 +217,7 @@ def lesson(slug: str, lesson_id: int) -> str:
         abort(404)
     user_id = current_user.id
     enrollment = _ENROLLMENT_AND_DONE.first(
-        session, {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id})
+        read_target(), {"user_id": user_id, "course_id": course_id, "lesson_id": lesson_id})
     done = enrollment.done if enrollment else None
     version_id = enrollment.course_version_id if enrollment else services.latest_version_id(course_id)
     content = cache.lesson_content(lesson_id)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from cbt import page_shell
 from cbt.courses import cache as content_cache
 from cbt.courses.models import Quiz
-from cbt.db import reading, session, utcnow, write_transaction
+from cbt.db import read_target, reading, session, utcnow, write_transaction
 from cbt.driver_read import DriverRead, attach, columns
 from cbt.quiz import grading, review, services
 from cbt.quiz.models import Attempt
@@ -69,7 +69,7 @@ _OWN_ATTEMPT = DriverRead(
 
 def _own_attempt(attempt_id: int) -> Attempt:
     """The attempt, if it belongs to the signed-in user; another person's attempt is simply not found."""
-    row = _OWN_ATTEMPT.first(session, {"attempt_id": attempt_id, "user_id": current_user.id})
+    row = _OWN_ATTEMPT.first(read_target(), {"attempt_id": attempt_id, "user_id": current_user.id})
     if row is None:
         abort(404)
     values = row._asdict()

@@ -74,7 +74,8 @@ def test_statement_count_does_not_grow_with_courses_lessons_or_trainees(app, cli
     assert one_course["quiz overview"] <= 10
 
 
-def test_reloading_a_lesson_or_a_quiz_page_writes_nothing(app, client, auth, db, tmp_path, count_queries):
+def test_reloading_a_lesson_or_a_quiz_page_writes_nothing(app, client, auth, db, tmp_path, count_queries,
+                                                          monkeypatch):
     """A class reloading the exam page together must not queue for the database's write lock."""
     version, _ = import_course(app, write_course(tmp_path / "src", "course-000"))
     auth.login_as("trainee")
@@ -87,17 +88,25 @@ def test_reloading_a_lesson_or_a_quiz_page_writes_nothing(app, client, auth, db,
     def _begun(_conn: object) -> None:
         write_begins.append(write_intended())
 
+    # The session check and the lesson need no ORM session either (cbt.auth.signed_in): none is made.
+    sessions_made: list[object] = []
+    database = app.extensions["cbt.db"]
+    make_session = database.sessionmaker
+    monkeypatch.setattr(database, "sessionmaker", lambda **kw: sessions_made.append(kw) or make_session(**kw))
+
     event.listen(engine, "begin", _begun)
     try:
         for name in ("lesson", "quiz overview"):
             client.get(pages[name])  # a first visit records itself; the reloads after it write nothing
             write_begins.clear()
+            sessions_made.clear()
             writes = [s for s in _statements(client, count_queries, pages[name])
                       if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", s, re.I)]
             assert writes == [], (name, writes)
             assert write_begins.count(True) == 0, (name, write_begins)
             if name == "lesson":  # its reads run outside any transaction (cbt.driver_read)
                 assert write_begins == [], write_begins
+                assert sessions_made == [], sessions_made
             else:  # the overview's ORM reads begin a read transaction: the listener sees transactions
                 assert write_begins, write_begins
     finally:
