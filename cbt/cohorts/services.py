@@ -101,7 +101,7 @@ def add_members(actor: Any, cohort: Cohort, user_ids: Iterable[int]) -> int:
         # RETURNING, not rowcount: psycopg reports -1 for a conflict-ignoring insert.
         inserted = session.execute(insert_ignoring_conflicts(
             CohortMember, {"cohort_id": cohort.id, "user_id": user_id, "added_at": utcnow()},
-            ["cohort_id", "user_id"]).returning(CohortMember.id)).first()
+            ["cohort_id", "user_id"], returning=["id"])).first()
         added += inserted is not None
     if added:
         record("cohort.members_add", actor_id=actor.id, target=f"cohort:{cohort.id}", count=added)
