@@ -5,7 +5,8 @@ the rest of the code writes plain SQLAlchemy 2.0. On SQLite every connection get
 timeout and ``synchronous=FULL`` (an answer the server acknowledged must survive a power cut), and write
 transactions start with ``BEGIN IMMEDIATE``: a deferred read transaction that later tries to write fails at
 once under contention, whatever the busy timeout, so requests that write declare it up front, and wait for their
-turn in a :class:`WriterQueue` before they do.
+turn in a :class:`WriterQueue` before they do. Writes that can be lost to a power cut without losing anything a
+trainee did (:func:`relaxed_commits`) commit without waiting for the disk.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class UUIDMixin:
 #: Set while the current unit of work intends to write; read by the SQLite ``begin`` hook.
 _write_intent: ContextVar[bool] = ContextVar("cbt_write_intent", default=False)
 
+#: Cleared while transactions may commit without waiting for the disk (:func:`relaxed_commits`).
+_durable: ContextVar[bool] = ContextVar("cbt_durable", default=True)
+
 
 class WriterQueue:
     """The order in which one database's write transactions start, kept by the operating system.
@@ -157,15 +161,23 @@ class _QueuedConnection(sqlite3.Connection):
 
     writer_queue: WriterQueue | None = None
     _in_queue = False
+    _relaxed = False
 
-    def begin_immediate(self) -> None:
+    def begin_immediate(self, durable: bool = True) -> None:
         if self.writer_queue is not None and not self._in_queue:
             self.writer_queue.enter()
             self._in_queue = True
         try:
+            if not durable and not self._relaxed:
+                # Only outside a transaction may the level change; the commit or rollback restores FULL.
+                self.execute("PRAGMA synchronous=NORMAL")
+                self._relaxed = True
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
-            self._leave_queue()
+            try:
+                self._restore_durability()
+            finally:
+                self._leave_queue()
             raise
 
     def _leave_queue(self) -> None:
@@ -173,17 +185,28 @@ class _QueuedConnection(sqlite3.Connection):
             self._in_queue = False
             self.writer_queue.leave()  # type: ignore[union-attr]
 
+    def _restore_durability(self) -> None:
+        if self._relaxed and not self.in_transaction:  # a failed COMMIT leaves it to the rollback that follows
+            self._relaxed = False
+            self.execute("PRAGMA synchronous=FULL")
+
     def commit(self) -> None:
         try:
             super().commit()
         finally:
-            self._leave_queue()
+            try:
+                self._restore_durability()
+            finally:
+                self._leave_queue()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            self._leave_queue()
+            try:
+                self._restore_durability()
+            finally:
+                self._leave_queue()
 
     def close(self) -> None:
         try:
@@ -217,7 +240,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         dbapi_conn = conn.connection.dbapi_connection
         try:
             if immediate:
-                dbapi_conn.begin_immediate()
+                dbapi_conn.begin_immediate(_durable.get())
             else:
                 dbapi_conn.execute("BEGIN")
         except sqlite3.Error as error:
@@ -280,6 +303,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 15000, echo: bool = False,
         dbapi_conn = conn.connection.dbapi_connection
         if dbapi_conn.autocommit:
             dbapi_conn.autocommit = False
+        if not _durable.get():
+            dbapi_conn.execute("SET LOCAL synchronous_commit TO OFF")  # this transaction only
 
     return engine
 
@@ -370,24 +395,47 @@ session: Session = LocalProxy(get_session)  # type: ignore[assignment]
 
 
 @contextlib.contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction(*, durable: bool = True) -> Iterator[Session]:
     """Run a write inside a GET request (or any read transaction) safely on SQLite.
 
     Ends the current read transaction, begins an immediate one for the block, commits it, and restores the
-    caller's intent. Rolls back on error.
+    caller's intent. Rolls back on error. ``durable=False``: see :func:`relaxed_commits`.
     """
     db_session = get_session()
     if db_session.in_transaction():
         db_session.commit()
     token = _write_intent.set(True)
     try:
-        yield db_session
-        db_session.commit()
+        with relaxed_commits(not durable):
+            yield db_session
+            db_session.commit()
     except BaseException:
         db_session.rollback()
         raise
     finally:
         _write_intent.reset(token)
+
+
+@contextlib.contextmanager
+def relaxed_commits(relaxed: bool = True) -> Iterator[None]:
+    """Let the transactions begun in the block commit without waiting for the disk to make them durable.
+
+    For writes whose loss to a power cut loses nothing a person did: where a trainee is (to resume there) and
+    the time they spent, an attempt just started (no answer yet), an overdue attempt finished (done again from
+    its saved answers). Every write is still atomic and visible at once; only the disk's flush is not waited
+    for (SQLite: ``synchronous=NORMAL`` in WAL mode; PostgreSQL: ``synchronous_commit=off``), and the next
+    durable commit (an answer saved) flushes it too, as both engines write their log in order. When a class
+    starts an exam together, the page and the start are about 120 writes in a second, each waiting for a
+    flush in turn; on a slow disk that queue, not the work, was the rush's latency.
+    """
+    if not relaxed:
+        yield
+        return
+    token = _durable.set(False)
+    try:
+        yield
+    finally:
+        _durable.reset(token)
 
 
 def write_intended() -> bool:

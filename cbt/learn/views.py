@@ -225,7 +225,7 @@ def lesson(slug: str, lesson_id: int) -> str:
         abort(404)
     outline = cache.outline(version_id)
     if services.visit_needs_recording(enrollment, "lesson", lesson_id):
-        with write_transaction():
+        with write_transaction(durable=False):  # where the trainee is, and their time: see relaxed_commits
             enrollment = services.ensure_enrollment(user_id, outline)
             services.record_visit(user_id, enrollment, "lesson", lesson_id, content)
 
