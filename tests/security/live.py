@@ -142,7 +142,7 @@ class Client:
 
 
 class Database:
-    """Reads the server's database directly (SQLite file or PostgreSQL), only while the server is down."""
+    """Reads the server's database directly (SQLite file or PostgreSQL), as another process would."""
 
     def __init__(self, url: str) -> None:
         self.url = url
