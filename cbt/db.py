@@ -174,11 +174,15 @@ class _QueuedConnection(sqlite3.Connection):
                 self._relaxed = True
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
-            try:
-                self._restore_durability()
-            finally:
-                self._leave_queue()
+            self._ended()
             raise
+
+    def _ended(self) -> None:
+        """After a transaction (or a failed start of one): durable again, and the next writer's turn."""
+        try:
+            self._restore_durability()
+        finally:
+            self._leave_queue()
 
     def _leave_queue(self) -> None:
         if self._in_queue:
@@ -194,19 +198,13 @@ class _QueuedConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
-            try:
-                self._restore_durability()
-            finally:
-                self._leave_queue()
+            self._ended()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            try:
-                self._restore_durability()
-            finally:
-                self._leave_queue()
+            self._ended()
 
     def close(self) -> None:
         try:

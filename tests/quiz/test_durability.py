@@ -15,7 +15,7 @@ from sqlalchemy import event, select, text
 
 from cbt.courses.models import Course, CourseVersion, Lesson
 from cbt.db import get_database, make_engine, relaxed_commits, write_intended, writing
-from tests.quiz.conftest import answer_form, get_attempt, questions_in
+from tests.quiz.conftest import answer_form, get_attempt, questions_in, token_of
 
 
 @pytest.fixture
@@ -82,8 +82,7 @@ def test_a_lesson_visit_does_not_wait_for_the_disk_its_completion_does(kit, trai
     page = trainee.html(path)
     assert commits == [False]
     commits.clear()
-    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    assert trainee.client.post(f"{path}/complete", data={"csrf_token": token}).status_code == 302
+    assert trainee.client.post(f"{path}/complete", data={"csrf_token": token_of(page)}).status_code == 302
     assert commits and all(commits)
 
 
